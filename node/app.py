@@ -1,0 +1,61 @@
+"""The composition root: ``create_app(settings)`` wires storage, federation and the web UI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import ClientSession, ClientTimeout, web
+
+from node import keys, migrate
+from node.db import create_engine, create_sessionmaker, unit_of_work
+from node.instance import ensure_admin, ensure_instance
+from node.settings import Settings
+from node.vocab import load_vocabularies
+from web.routes import setup_routes as setup_web_routes
+from web.templating import setup_templates
+
+log = logging.getLogger(__name__)
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Engine + sessionmaker for the app's lifetime; applies pending migrations on start."""
+    settings = app[keys.SETTINGS]
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        sessionmaker = create_sessionmaker(engine)
+        async with unit_of_work(sessionmaker) as session:
+            await ensure_instance(session, settings.node_name)
+            first = await ensure_admin(session, settings.domain)
+        if first is not None:
+            app[keys.FIRST_LOGIN].append(first)
+        app[keys.ENGINE] = engine
+        app[keys.SESSIONMAKER] = sessionmaker
+        yield
+    finally:
+        await engine.dispose()
+
+
+async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
+    """One ClientSession for every outgoing request of the app."""
+    settings = app[keys.SETTINGS]
+    async with ClientSession(
+        timeout=ClientTimeout(total=30, connect=10),
+        headers={"User-Agent": f"bibnetz/0.1 (+{settings.public_url})"},
+    ) as client:
+        app[keys.HTTP_CLIENT] = client
+        yield
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the node's aiohttp application from its settings."""
+    app = web.Application(client_max_size=settings.max_inbox_bytes)
+    app[keys.SETTINGS] = settings
+    app[keys.VOCAB] = load_vocabularies(settings.vocab_dir)
+    app[keys.FIRST_LOGIN] = []
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(http_client_ctx)
+    setup_templates(app)
+    setup_web_routes(app)
+    return app

@@ -1,0 +1,19 @@
+"""Every typed application key, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import ClientSession, web
+from jinja2 import Environment
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from node.instance import FirstLogin
+from node.settings import Settings
+from node.vocab import Vocabularies
+
+SETTINGS = web.AppKey("settings", Settings)
+VOCAB = web.AppKey("vocab", Vocabularies)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
+HTTP_CLIENT = web.AppKey("http_client", ClientSession)
+FIRST_LOGIN = web.AppKey("first_login", list[FirstLogin])
+TEMPLATES = web.AppKey("templates", Environment)

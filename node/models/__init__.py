@@ -1,0 +1,21 @@
+"""All tables; importing this package registers them on ``Base.metadata``."""
+
+from node.models.account import Account, AccountLibrary
+from node.models.instance import Instance
+from node.models.library import Library, LibraryKeys, ToolkitResult
+from node.models.measure import Measure
+from node.models.outbox import OutboxActivity
+from node.models.types import UTCDateTime, utcnow
+
+__all__ = [
+    "Account",
+    "AccountLibrary",
+    "Instance",
+    "Library",
+    "LibraryKeys",
+    "Measure",
+    "OutboxActivity",
+    "ToolkitResult",
+    "UTCDateTime",
+    "utcnow",
+]

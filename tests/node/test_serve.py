@@ -1,0 +1,57 @@
+"""`bibnetz serve` as a real process: answers within 3 s of start, stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from node.settings import ENV_PREFIX
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_serve_on_empty_data_dir(tmp_path: Path, database_url: str) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    env["BIBNETZ_DATABASE_URL"] = database_url
+    data = tmp_path / "fresh"
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "node", "serve", "--data", str(data), "--port", str(port),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as client:
+            health = index = None
+            while time.monotonic() - started < 3.0 and health is None:
+                try:
+                    async with client.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                        health = resp.status
+                    async with client.get(f"http://127.0.0.1:{port}/") as resp:
+                        index = resp.status
+                        assert "text/html" in resp.headers["Content-Type"]
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.05)
+            elapsed = time.monotonic() - started
+            assert health == 200, f"no answer within 3 s (waited {elapsed:.2f} s)"
+            assert index == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(proc.communicate(), 10)
+    text = output.decode()
+    assert proc.returncode == 0, text
+    assert "password:" in text
+    assert "First start" in text
+    assert "Traceback" not in text
