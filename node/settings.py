@@ -35,6 +35,14 @@ class Settings:
     signature_window_seconds: int = 3600
     delivery_workers: int = 4
     delivery_max_attempts: int = 16
+    delivery_poll_seconds: float = 1.0
+    delivery_retry_base_seconds: float = 30.0
+    delivery_retry_cap_seconds: float = 6 * 3600.0
+    host_park_after_seconds: float = 2 * 24 * 3600.0
+    host_park_seconds: float = 6 * 3600.0
+    key_refetch_interval_seconds: float = 60.0
+    actor_cache_seconds: float = 24 * 3600.0
+    fetch_max_bytes: int = 2_000_000
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -81,6 +89,8 @@ def _coerce(name: str, kind: str, raw: Any) -> Any:
             raise ValueError(raw)
         if kind == "int":
             return int(raw)
+        if kind == "float":
+            return float(raw)
         if kind in ("Path", "Path | None"):
             return Path(str(raw)).expanduser()
         return str(raw)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from node.db import Base
@@ -15,7 +16,10 @@ class OutboxActivity(Base):
     """An activity a local library performed (Create/Update/Delete of a measure or profile)."""
 
     __tablename__ = "outbox_activities"
-    __table_args__ = (Index("ix_outbox_activities_library_id", "library_id", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_activities_library_id", "library_id", "id"),
+        Index("ix_outbox_activities_undispatched", "dispatched_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -27,3 +31,5 @@ class OutboxActivity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set once federation has fanned the activity out to delivery rows.
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The ActivityStreams document as sent, rendered once at dispatch.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
