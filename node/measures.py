@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from node import outbox
 from node.libraries import NotFound
-from node.models import Library, Measure, utcnow
+from node.models import Library, Measure, Tombstone, utcnow
 from node.validation import ValidationError, validate_measure
 from node.vocab import Vocabularies
 
@@ -87,6 +87,8 @@ async def delete_measure(session: AsyncSession, measure: Measure) -> None:
     if not measure.is_local:
         raise ValidationError.single("id", "measures of other nodes cannot be deleted here")
     await outbox.record(session, measure.library_id, "Delete", "Measure", measure.uid)
+    # The tombstone lets the measure's URL answer 410 Gone instead of 404 (peers drop it).
+    session.add(Tombstone(uid=measure.uid, library_id=measure.library_id))
     await session.delete(measure)
     await session.flush()
 

@@ -85,7 +85,8 @@ class _Reader:
         if not isinstance(raw, str):
             self.fail(name, "must be text")
             return
-        value = CONTROL_RE.sub("", unicodedata.normalize("NFC", raw)).strip()
+        value = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+        value = CONTROL_RE.sub("", value).strip()
         if len(value) > max_len:
             self.fail(name, f"is too long ({len(value)} characters, at most {max_len})")
             return
@@ -98,7 +99,7 @@ class _Reader:
         if self.out.get(name) == "":
             self.out[name] = None
 
-    def pattern(self, name: str, regex: re.Pattern[str], hint: str, *, upper: bool = False) -> None:
+    def pattern(self, name: str, regex: re.Pattern[str], hint: str) -> None:
         if self._skip(name):
             return
         raw = self.data.get(name)
@@ -106,7 +107,6 @@ class _Reader:
             self.out[name] = None
             return
         value = str(raw).strip()
-        value = value.upper() if upper else value
         if not regex.match(value):
             self.fail(name, f"is not valid ({hint})")
             return
@@ -128,13 +128,7 @@ class _Reader:
             return
         try:
             if isinstance(raw, str):
-                # Spreadsheets exported in German use a decimal comma.
-                text = raw.strip().replace("\u202f", "").replace(" ", "")
-                if integer:
-                    text = (
-                        text.replace(".", "") if re.fullmatch(r"\d{1,3}(\.\d{3})+", text) else text
-                    )
-                text = text.replace(",", ".")
+                text = _normalise_number(raw)
                 value = float(text)
             else:
                 value = float(raw)  # type: ignore[arg-type]  # caught below if not numeric
@@ -157,7 +151,8 @@ class _Reader:
             return
         raw = self.data.get(name)
         if _blank(raw):
-            self.out[name] = default
+            if not (self.partial and default is not None):  # a blank never resets a default
+                self.out[name] = default
             return
         term = self.vocab[scheme].resolve(str(raw))
         if term is None:
@@ -182,7 +177,8 @@ class _Reader:
             elif term not in result:
                 result.append(term)
         if unknown:
-            self.fail(name, f"unknown value(s) {', '.join(map(repr, unknown))}")
+            hint = " (separate several values with ';')" if any("," in u for u in unknown) else ""
+            self.fail(name, f"unknown value(s) {', '.join(map(repr, unknown))}{hint}")
             return
         self.out[name] = result
 
@@ -195,11 +191,11 @@ class _Reader:
             return
         result: list[str] = []
         for raw in values:
-            tag = CONTROL_RE.sub("", raw).strip().lstrip("#")
+            tag = CONTROL_RE.sub("", raw).strip().lstrip("#").strip()
             if len(tag) > MAX_TAG_LENGTH:
                 self.fail(name, f"tag {tag[:20]!r}… is longer than {MAX_TAG_LENGTH} characters")
                 return
-            if tag and tag not in result:
+            if tag and tag.casefold() not in {t.casefold() for t in result}:
                 result.append(tag)
         if len(result) > MAX_TAGS:
             self.fail(name, f"at most {MAX_TAGS} tags")
@@ -299,6 +295,16 @@ class _Reader:
         return self.out
 
 
+def _normalise_number(raw: str) -> str:
+    """Spreadsheet numbers in German notation ("1.100", "1.100,5", "1,5") to Python's."""
+    text = raw.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if "," in text and "." in text:
+        return text.replace(".", "").replace(",", ".")
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
+        return text.replace(".", "")  # a thousands separator, not a decimal point
+    return text.replace(",", ".")
+
+
 def _german_date(text: str) -> date:
     return datetime.strptime(text, "%d.%m.%Y").date()
 
@@ -350,8 +356,16 @@ def validate_library(
     r.text("summary", 5000)
     r.text("town", 120)
     r.term("federal_state", "federal-states")
+    ags = data.get("ags")
+    if isinstance(ags, int | str) and re.fullmatch(r"\d{7}", str(ags).strip()):
+        # Spreadsheets drop the leading zero of AGS 01…–09… (e.g. all of Lower Saxony).
+        r.data = data = {**data, "ags": "0" + str(ags).strip()}
     r.pattern("ags", AGS_RE, "8 digits, the official municipality key")
-    r.pattern("isil", ISIL_RE, "like DE-123", upper=False)
+    isil = data.get("isil")
+    if isinstance(isil, str) and "-" in isil:
+        prefix, _, rest = isil.strip().partition("-")
+        r.data = data = {**data, "isil": f"{prefix.upper()}-{rest}"}
+    r.pattern("isil", ISIL_RE, "like DE-123")
     r.optional_text("dbs_id", 16)
     r.web_url("website")
     r.email("contact_email")
@@ -361,20 +375,16 @@ def validate_library(
     r.boolean("manually_approves_followers", default=False)
     r.boolean("discoverable", default=True)
     r.boolean("indexable", default=True)
+    ags_value, state = r.out.get("ags"), r.out.get("federal_state")
+    expected = AGS_STATE_PREFIX.get(state or "")
+    if ags_value and expected and not ags_value.startswith(expected):
+        r.fail("ags", f"starts with {ags_value[:2]}, which is not the state {state} ({expected}…)")
     out = r.done()
     if partial:
         # None from a blank optional boolean in an update means "leave as is".
         for flag in ("manually_approves_followers", "discoverable", "indexable"):
             if flag in out and out[flag] is None:
                 del out[flag]
-    ags = out.get("ags")
-    state = out.get("federal_state")
-    if ags and state:
-        expected = AGS_STATE_PREFIX.get(state)
-        if expected and not ags.startswith(expected):
-            raise ValidationError.single(
-                "ags", f"starts with {ags[:2]}, which is not the state {state} ({expected}…)"
-            )
     return out
 
 
@@ -437,10 +447,12 @@ def validate_toolkit(data: Mapping[str, Any], vocab: Vocabularies) -> dict[str, 
     r.terms("priority_fields", "fields-of-action")
     r.terms("priority_target_groups", "target-groups")
     planned = _as_list(data.get("planned_measures"))
-    if planned is None or any(len(p) > 300 for p in planned):
-        r.fail("planned_measures", "must be a list of short texts (at most 300 characters each)")
+    if planned is None or len(planned) > 30 or any(len(p) > 300 for p in planned):
+        r.fail("planned_measures", "must be at most 30 short texts (300 characters each)")
     else:
-        r.out["planned_measures"] = planned
+        r.out["planned_measures"] = [
+            CONTROL_RE.sub("", unicodedata.normalize("NFC", p)).strip() for p in planned
+        ]
     ratings: dict[str, Any] = {}
     raw_ratings = data.get("ratings") or {}
     if not isinstance(raw_ratings, Mapping):
@@ -452,7 +464,12 @@ def validate_toolkit(data: Mapping[str, Any], vocab: Vocabularies) -> dict[str, 
                 r.fail("ratings", f"unknown field of action {key!r}")
                 continue
             rating = entry.get("rating") if isinstance(entry, Mapping) else entry
-            note = entry.get("note", "") if isinstance(entry, Mapping) else ""
+            note = (entry.get("note") or "") if isinstance(entry, Mapping) else ""
+            if isinstance(rating, str) and rating.strip().isdigit():
+                rating = int(rating.strip())
+            if term in ratings:
+                r.fail("ratings", f"{key!r} names {term!r} a second time")
+                continue
             if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
                 r.fail(f"ratings.{term}", "rating must be a whole number from 1 to 5")
                 continue

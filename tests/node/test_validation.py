@@ -146,3 +146,42 @@ def test_toolkit_results(vocab: Vocabularies) -> None:
     with pytest.raises(ValidationError) as exc:
         validate_toolkit({"ratings": {"reading-promotion": 9}}, vocab)
     assert "1 to 5" in errors_of(exc)["ratings.reading-promotion"]
+
+
+def test_spreadsheet_quirks_are_understood(vocab: Vocabularies) -> None:
+    clean = validate_library(
+        {
+            "name": "Stadtbibliothek",
+            "public_area_m2": "1.100",
+            "staff_fte": "1.100,5",
+            "ags": 3358081,  # Excel dropped the leading zero
+            "federal_state": "DE-NI",
+            "isil": "de-Demo82",
+        },
+        vocab,
+    )
+    assert clean["public_area_m2"] == 1100
+    assert clean["staff_fte"] == 1100.5
+    assert clean["ags"] == "03358081"
+    assert clean["isil"] == "DE-Demo82"
+    measure = validate_measure({"title": "T", "body": "a\r\nb", "tags": "# foo; Kita; kita"}, vocab)
+    assert measure["body"] == "a\nb"
+    assert measure["tags"] == ["foo", "Kita"]
+
+
+def test_ags_mismatch_is_reported_with_the_other_errors(vocab: Vocabularies) -> None:
+    with pytest.raises(ValidationError) as exc:
+        validate_library(
+            {"name": "X", "federal_state": "DE-BY", "ags": "03358001", "population": "-1"}, vocab
+        )
+    assert set(errors_of(exc)) == {"ags", "population"}
+
+
+def test_comma_separated_lists_get_a_hint(vocab: Vocabularies) -> None:
+    with pytest.raises(ValidationError) as exc:
+        validate_measure({"title": "T", "partners": "Kita, Schule"}, vocab)
+    assert "separate several values with ';'" in errors_of(exc)["partners"]
+
+
+def test_partial_update_keeps_defaults(vocab: Vocabularies) -> None:
+    assert "kind" not in validate_library({"kind": ""}, vocab, partial=True)
