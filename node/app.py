@@ -12,6 +12,10 @@ from node.db import create_engine, create_sessionmaker, unit_of_work
 from node.instance import ensure_admin, ensure_instance
 from node.settings import Settings
 from node.vocab import load_vocabularies
+from federation.routes import setup_routes as setup_federation_routes
+from federation.safety import make_connector
+from federation.setup import federation_ctx
+from web import views as web_views
 from web.routes import setup_routes as setup_web_routes
 from web.templating import setup_templates
 
@@ -41,6 +45,7 @@ async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
     """One ClientSession for every outgoing request of the app."""
     settings = app[keys.SETTINGS]
     async with ClientSession(
+        connector=make_connector(allow_private=settings.allow_private_peers),
         timeout=ClientTimeout(total=30, connect=10),
         headers={"User-Agent": f"bibnetz/0.1 (+{settings.public_url})"},
     ) as client:
@@ -56,6 +61,10 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.FIRST_LOGIN] = []
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(http_client_ctx)
+    app.cleanup_ctx.append(federation_ctx)
     setup_templates(app)
     setup_web_routes(app)
+    setup_federation_routes(
+        app, library_page=web_views.library_page, measure_page=web_views.measure_page
+    )
     return app

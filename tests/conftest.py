@@ -19,6 +19,8 @@ from node.vocab import Vocabularies, load_vocabularies
 
 PG_ENV = "BIBNETZ_TEST_DATABASE_URL"
 
+pytest_plugins = ["tests.peers"]
+
 
 def _backends() -> list[str]:
     return ["sqlite", "postgresql"]

@@ -1,0 +1,268 @@
+"""Peer hosts we deliver to: one signed POST, what the answer means, the host's health.
+
+A definite 4xx fails a delivery for good; 5xx, 408, 429 and network errors retry with capped
+exponential backoff and jitter (``Retry-After`` wins on 429/503). A host that keeps failing
+for ``host_park_after_seconds`` is parked: its deliveries wait until ``parked_until``, then
+one probe delivery goes out. Any answer from the host (a 2xx or a definite 4xx) resets the
+count and un-parks it; a ``blocked`` host is never contacted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.httpsig import PrivateKey, sign_request, url_authority
+from federation.safety import UnsafeURL, check_url
+from federation.urls import AS_MEDIA_TYPE
+from node.models import Delivery, PeerHost
+from node.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Well below the delivery lease, so a row is never taken over while its POST still runs.
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10)
+ERROR_CHARS = 200
+# success: 2xx; answered: the host is up but refused (3xx/4xx); failure: 5xx, 408, network.
+HostEvent = Literal["success", "answered", "failure"]
+BLOCKED_ERROR = "host blocked"
+
+
+def inbox_host(inbox: str) -> str | None:
+    """The ``host[:port]`` deliveries are grouped by; None for an unusable inbox URL."""
+    try:
+        parts = urlsplit(inbox)
+        host = url_authority(parts) if parts.scheme in ("http", "https") else None
+    except ValueError:
+        return None
+    return host if host and len(host) <= 255 and len(inbox) <= 2048 else None
+
+
+def retry_delay(attempts: int, settings: Settings, jitter: float) -> float:
+    """Seconds before the next try: ``min(cap, base * 2**(attempts-1))`` times ``jitter``."""
+    exponent = min(max(attempts - 1, 0), 64)
+    backoff = settings.delivery_retry_base_seconds * 2.0**exponent
+    return min(settings.delivery_retry_cap_seconds, backoff) * jitter
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or HTTP date), or None."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one POST to an inbox came back with."""
+
+    status: int | None = None  # None: no HTTP answer (network error, timeout) or not sent
+    error: str | None = None  # short reason: the start of the body, or the exception
+    retry_after: str | None = None
+    permanent: bool = False  # refused on our side (unsafe URL, no key): retrying cannot help
+
+    @property
+    def unreachable(self) -> bool:
+        """No HTTP answer at all: the host may be down."""
+        return self.status is None and not self.permanent
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split())[:ERROR_CHARS]
+
+
+async def post_signed(
+    client: aiohttp.ClientSession,
+    inbox: str,
+    body: bytes,
+    signer: tuple[str, PrivateKey],
+    allow_private: bool,
+) -> Attempt:
+    """POST an activity to an inbox, signed (cavage) with ``(key id, private key)``."""
+    try:
+        check_url(inbox, allow_private=allow_private)
+        headers = {"Content-Type": AS_MEDIA_TYPE}
+        headers |= sign_request("POST", inbox, headers, body, *signer)
+        async with client.post(
+            inbox, data=body, headers=headers, allow_redirects=False, timeout=REQUEST_TIMEOUT
+        ) as resp:
+            if resp.status < 300:
+                return Attempt(resp.status)
+            text = (await resp.content.read(4 * ERROR_CHARS)).decode("utf-8", "replace")
+            if 300 <= resp.status < 400:
+                text = f"redirect to {resp.headers.get('Location', '?')} not followed"
+            retry_after = resp.headers.get("Retry-After")
+            return Attempt(resp.status, _short(text) or resp.reason, retry_after)
+    except UnsafeURL as exc:
+        return Attempt(error=_short(str(exc)), permanent=True)
+    except aiohttp.InvalidURL as exc:
+        return Attempt(error=_short(f"invalid URL: {exc}"), permanent=True)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return Attempt(error=_short(f"{type(exc).__name__}: {exc}"))
+    except Exception as exc:  # a bug on our side; retrying the same bytes cannot help
+        log.exception("cannot send to %s", inbox)
+        return Attempt(error=_short(f"{type(exc).__name__}: {exc}"), permanent=True)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A delivery's next state after an attempt, and what the attempt says about its host."""
+
+    state: str  # pending (retry at next_attempt_at) | done | failed
+    next_attempt_at: datetime
+    host_event: HostEvent | None
+
+
+def judge(
+    attempt: Attempt, attempts: int, now: datetime, settings: Settings, jitter: float
+) -> Verdict:
+    """Judge one attempt; ``attempts`` counts it."""
+    status, retry_after = attempt.status, attempt.retry_after
+    if status is not None and 200 <= status < 300:
+        return Verdict("done", now, "success")
+    if attempt.permanent:
+        return Verdict("failed", now, None)
+    if status is None or status >= 500 or status in (408, 429):
+        # 429 means "slow down", not "down": it neither counts against the host nor for it.
+        event: HostEvent | None = None if status == 429 else "failure"
+        delay = retry_delay(attempts, settings, jitter)
+        asked = parse_retry_after(retry_after, now) if status in (429, 503) else None
+        if asked is not None:
+            delay = min(asked, settings.delivery_retry_cap_seconds)
+        if attempts >= settings.delivery_max_attempts:
+            return Verdict("failed", now, event)
+        return Verdict("pending", now + timedelta(seconds=delay), event)
+    # 3xx (never followed: a redirect could lead past the URL checks) and the other 4xx.
+    return Verdict("failed", now, "answered")
+
+
+def due_deliveries(now: datetime, limit: int, skip_hosts: Collection[str]) -> Select[int]:
+    """Ids of due pending deliveries, oldest first, except to parked or blocked hosts."""
+    unavailable = select(PeerHost.host).where(PeerHost.state.in_(("parked", "blocked")))
+    due = select(Delivery.id).where(
+        Delivery.state == "pending",
+        Delivery.next_attempt_at <= now,
+        Delivery.host.not_in(unavailable),
+    )
+    if skip_hosts:
+        due = due.where(Delivery.host.not_in(sorted(skip_hosts)))
+    due = due.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+    # skip_locked: should two senders share a database, each takes different rows.
+    return due.with_for_update(skip_locked=True)
+
+
+async def fail_blocked(session: AsyncSession) -> None:
+    """Mark pending deliveries of blocked hosts as failed, so operators see why they stopped."""
+    blocked = select(PeerHost.host).where(PeerHost.state == "blocked")
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.state == "pending", Delivery.host.in_(blocked))
+        .values(state="failed", last_error=BLOCKED_ERROR, lease_until=None)
+    )
+
+
+async def claim_probes(session: AsyncSession, now: datetime, probe_until: datetime) -> list[int]:
+    """Pick one pending delivery per parked host whose pause is over: the probe.
+
+    ``parked_until`` moves to ``probe_until`` (the probe's lease) so no second probe goes out
+    while the first is in flight; its outcome then un-parks the host or parks it again.
+    """
+    hosts = list(
+        await session.scalars(
+            select(PeerHost.host)
+            .where(PeerHost.state == "parked", PeerHost.parked_until <= now)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    probes: list[int] = []
+    for host in hosts:
+        probe = await session.scalar(
+            select(Delivery.id)
+            .where(Delivery.host == host, Delivery.state == "pending")
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(1)
+        )
+        if probe is not None:
+            probes.append(probe)
+            await session.execute(
+                update(PeerHost).where(PeerHost.host == host).values(parked_until=probe_until)
+            )
+    return probes
+
+
+async def _peers(session: AsyncSession, names: Sequence[str]) -> dict[str, PeerHost]:
+    query = select(PeerHost).where(PeerHost.host.in_(names)).with_for_update()
+    found = {peer.host: peer for peer in await session.scalars(query)}
+    missing = [name for name in names if name not in found]
+    if missing:
+        # ON CONFLICT: another transaction (an operator's block, a second node process) may
+        # create the row between our SELECT and INSERT.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await session.execute(
+            insert(PeerHost).on_conflict_do_nothing(), [{"host": name} for name in missing]
+        )
+        query = select(PeerHost).where(PeerHost.host.in_(missing)).with_for_update()
+        found.update({peer.host: peer for peer in await session.scalars(query)})
+    return found
+
+
+async def record_host_events(
+    session: AsyncSession,
+    events: Sequence[tuple[str, HostEvent]],
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Apply delivery outcomes (in order) to the hosts' health; park long-failing hosts."""
+    if not events:
+        return
+    peers = await _peers(session, sorted({host for host, _ in events}))
+    park_after = timedelta(seconds=settings.host_park_after_seconds)
+    park_for = timedelta(seconds=settings.host_park_seconds)
+    recovered: set[str] = set()
+    for host, event in events:
+        peer = peers[host]
+        if event == "failure":
+            peer.consecutive_failures += 1
+            peer.first_failure_at = peer.first_failure_at or now
+            peer.last_failure_at = now
+            # A failed probe parks the host again; a healthy one parks after a long outage.
+            if peer.state == "parked" or (
+                peer.state == "ok" and now - peer.first_failure_at > park_after
+            ):
+                peer.state, peer.parked_until = "parked", now + park_for
+            continue
+        if peer.consecutive_failures or peer.state == "parked":
+            recovered.add(host)
+        peer.consecutive_failures, peer.first_failure_at = 0, None
+        if peer.state == "parked":
+            peer.state, peer.parked_until = "ok", None
+        if event == "success":
+            peer.last_success_at = now
+    if recovered:
+        # The host is back: its backlog need not sit out the backoff it built up while down.
+        await session.execute(
+            update(Delivery)
+            .where(
+                Delivery.host.in_(sorted(recovered)),
+                Delivery.state == "pending",
+                Delivery.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+        )

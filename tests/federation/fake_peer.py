@@ -1,0 +1,133 @@
+"""A small fake fediverse server: a real aiohttp app on a real port serving actors it controls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from federation.httpsig import sign_request
+
+ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
+
+
+def _pem(key: rsa.RSAPrivateKey) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@dataclass
+class FakeActor:
+    """An actor of the fake peer with its own RSA key."""
+
+    name: str
+    base: str
+    key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The actor id."""
+        return f"{self.base}/users/{self.name}"
+
+    @property
+    def key_id(self) -> str:
+        """The id of its public key."""
+        return self.id + "#main-key"
+
+    def document(self) -> dict[str, Any]:
+        """Its actor document (Mastodon-like Person)."""
+        return {
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": self.id,
+            "type": "Person",
+            "preferredUsername": self.name,
+            "name": self.name.title(),
+            "inbox": self.id + "/inbox",
+            "outbox": self.id + "/outbox",
+            "endpoints": {"sharedInbox": f"{self.base}/inbox"},
+            "publicKey": {"id": self.key_id, "owner": self.id, "publicKeyPem": _pem(self.key)},
+            "indexable": True,
+            **self.extra,
+        }
+
+
+@dataclass
+class FakePeer:
+    """The fake server: its actors, and every activity POSTed to it."""
+
+    server: TestServer
+    actors: dict[str, FakeActor] = field(default_factory=dict)
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        """Its base URL."""
+        return str(self.server.make_url("")).rstrip("/")
+
+    def add_actor(self, name: str, **extra: Any) -> FakeActor:
+        """Create an actor on this peer."""
+        actor = FakeActor(name, self.base, extra=extra)
+        self.actors[name] = actor
+        return actor
+
+    async def post(
+        self,
+        url: str,
+        activity: dict[str, Any],
+        *,
+        signer: FakeActor,
+        key_id: str | None = None,
+        tamper: Callable[[bytes], bytes] | None = None,
+        now: datetime | None = None,
+    ) -> tuple[int, str]:
+        """POST a signed activity; ``tamper`` changes the body after signing."""
+        body = json.dumps(activity).encode()
+        headers = {"Content-Type": "application/activity+json"}
+        headers.update(
+            sign_request("POST", url, headers, body, key_id or signer.key_id, signer.key, now=now)
+        )
+        if tamper is not None:
+            body = tamper(body)
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(url, data=body, headers=headers) as resp,
+        ):
+            return resp.status, await resp.text()
+
+
+async def start_fake_peer(aiohttp_server: ServerFactory) -> FakePeer:
+    """Start the fake peer's server."""
+    app = web.Application()
+    peer_box: list[FakePeer] = []
+
+    async def actor(request: web.Request) -> web.Response:
+        found = peer_box[0].actors.get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.json_response(found.document(), content_type="application/activity+json")
+
+    async def inbox(request: web.Request) -> web.Response:
+        peer_box[0].received.append(await request.json())
+        return web.Response(status=202)
+
+    app.router.add_get("/users/{name}", actor)
+    app.router.add_post("/users/{name}/inbox", inbox)
+    app.router.add_post("/inbox", inbox)
+    server = await aiohttp_server(app)
+    peer = FakePeer(server)
+    peer_box.append(peer)
+    return peer

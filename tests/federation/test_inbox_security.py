@@ -1,0 +1,158 @@
+"""The inbox rejects what it must: tampering, wrong keys, stale dates, foreign objects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from node.libraries import create_library
+from node.models import InboxActivity, Measure, RemoteActor, utcnow
+from tests.federation.fake_peer import FakePeer, ServerFactory, start_fake_peer
+from tests.peers import Network, RunningNode
+
+
+
+@pytest.fixture
+async def setup(network: Network, aiohttp_server: ServerFactory) -> tuple[RunningNode, FakePeer]:
+    node = await network.start("target")
+
+    async def work(session: Any) -> None:
+        await create_library(session, node.vocab, "heideloh", {"name": "Heideloh"})
+
+    await node.work(work)
+    peer = await start_fake_peer(aiohttp_server)
+    peer.add_actor("alice")
+    peer.add_actor("mallory")
+    return node, peer
+
+
+def reply(
+    peer: FakePeer, node: RunningNode, n: int, *, obj_host: str | None = None
+) -> dict[str, Any]:
+    actor = peer.actors["alice"].id
+    obj_base = obj_host or peer.base
+    return {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{peer.base}/activities/{n}",
+        "type": "Create",
+        "actor": actor,
+        "object": {
+            "id": f"{obj_base}/notes/{n}",
+            "type": "Note",
+            "attributedTo": actor,
+            "content": "<p>Wie viele Ehrenamtliche braucht ihr dafür?</p>",
+            "inReplyTo": f"{node.url}/measures/unknown",
+        },
+    }
+
+
+async def stored_count(node: RunningNode) -> int:
+    async with node.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(InboxActivity)) or 0)
+
+
+async def test_valid_activity_is_accepted_and_stored(setup: tuple[RunningNode, FakePeer]) -> None:
+    node, peer = setup
+    status, _ = await peer.post(
+        f"{node.url}/inbox", reply(peer, node, 1), signer=peer.actors["alice"]
+    )
+    assert status == 202
+    assert await stored_count(node) == 1
+    # the same activity again is acknowledged but stored once
+    status, _ = await peer.post(
+        f"{node.url}/inbox", reply(peer, node, 1), signer=peer.actors["alice"]
+    )
+    assert status == 202
+    assert await stored_count(node) == 1
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "reason"),
+    [
+        ("tampered body", 401, "does not match the request body"),
+        ("wrong key", 401, "signature does not verify"),
+        ("expired date", 401, ""),
+        ("date in the future", 401, ""),
+        ("key of another actor", 401, "does not belong to the activity's actor"),
+        ("object on another host", 403, "another host"),
+        ("unsigned", 401, "unsigned"),
+        ("not json", 400, "not valid JSON"),
+    ],
+)
+async def test_bad_requests_are_rejected_and_change_nothing(
+    setup: tuple[RunningNode, FakePeer], case: str, status: int, reason: str
+) -> None:
+    node, peer = setup
+    alice, mallory = peer.actors["alice"], peer.actors["mallory"]
+    url = f"{node.url}/libraries/heideloh/inbox"
+    activity = reply(peer, node, 7)
+    if case == "tampered body":
+        got = await peer.post(
+            url,
+            activity,
+            signer=alice,
+            tamper=lambda b: b.replace(b"Ehrenamtliche", b"Hauptamtliche"),
+        )
+    elif case == "wrong key":
+        # signed with Mallory's private key but claiming Alice's key id
+        got = await peer.post(url, activity, signer=mallory, key_id=alice.key_id)
+    elif case == "expired date":
+        got = await peer.post(url, activity, signer=alice, now=utcnow() - timedelta(hours=2))
+    elif case == "date in the future":
+        got = await peer.post(url, activity, signer=alice, now=utcnow() + timedelta(hours=2))
+    elif case == "key of another actor":
+        got = await peer.post(url, activity, signer=mallory)  # actor is Alice
+    elif case == "object on another host":
+        got = await peer.post(
+            url, reply(peer, node, 8, obj_host="https://elsewhere.example"), signer=alice
+        )
+    elif case == "unsigned":
+        import aiohttp
+
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(
+                url, json=activity, headers={"Content-Type": "application/activity+json"}
+            ) as resp,
+        ):
+            got = (resp.status, await resp.text())
+    else:
+        import aiohttp
+
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(
+                url, data=b"{not json", headers={"Content-Type": "application/activity+json"}
+            ) as resp,
+        ):
+            got = (resp.status, await resp.text())
+    assert got[0] == status, got
+    assert reason in got[1]
+    assert "Traceback" not in got[1]
+    assert await stored_count(node) == 0
+    async with node.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Measure)) == 0
+
+
+async def test_delete_from_unknown_actor_is_acknowledged_without_fetching(
+    setup: tuple[RunningNode, FakePeer],
+) -> None:
+    node, peer = setup
+    ghost = peer.add_actor("ghost")
+    activity = {
+        "id": f"{peer.base}/activities/del",
+        "type": "Delete",
+        "actor": ghost.id,
+        "object": ghost.id,
+    }
+    status, _ = await peer.post(f"{node.url}/inbox", activity, signer=ghost)
+    assert status == 202
+    assert await stored_count(node) == 0
+    async with node.sessions() as session:
+        assert (
+            await session.scalar(select(RemoteActor.id).where(RemoteActor.ap_id == ghost.id))
+            is None
+        )
