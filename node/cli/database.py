@@ -1,0 +1,63 @@
+"""`bibnetz db upgrade|downgrade`: schema migrations by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from node import migrate
+from node.cli.base import (
+    command_context,
+    common_options,
+    friendly_errors,
+    main,
+    run_async,
+)
+from node.db import create_engine
+
+
+@main.group()
+def db() -> None:
+    """Database schema (migrations are also applied on every start)."""
+
+
+@db.command("upgrade")
+@common_options
+@click.argument("revision", default="head")
+@friendly_errors
+def db_upgrade(data_dir: Path | None, config_file: Path | None, revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    settings = command_context(data_dir, config_file).settings()
+
+    async def work() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine, revision)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    click.echo(f"Database at revision {run_async(work())}")
+
+
+@db.command("downgrade")
+@common_options
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly_errors
+def db_downgrade(data_dir: Path | None, config_file: Path | None, revision: str, yes: bool) -> None:
+    """Revert migrations down to REVISION ("base" deletes all data)."""
+    if not yes:
+        click.confirm(f"Downgrade the database to {revision}? Data may be lost", abort=True)
+    settings = command_context(data_dir, config_file).settings()
+
+    async def work() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.downgrade(engine, revision)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    click.echo(f"Database at revision {run_async(work())}")
