@@ -9,11 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.following import follow, unfollow
-from node.libraries import create_library, get_local_library
+from node.libraries import create_library, get_local_library, update_library
 from node.measures import create_measure, delete_measure, get_measure, update_measure
 from node.models import Follower, Following, Library, Measure
 from tests.peers import Network, RunningNode, eventually
-
 
 
 async def add_library(node: RunningNode, handle: str, **profile: Any) -> None:
@@ -83,6 +82,24 @@ async def test_follow_publish_edit_delete(network: Network) -> None:
     assert item["snapshot"]["population"] == 28000
     assert item["library"]["name"] == "Bardenfeld"
     assert item["library"]["domain"] == b.settings.domain
+
+    async def grow(session: AsyncSession) -> None:
+        library = await get_local_library(session, "bardenfeld")
+        await update_library(
+            session, b.vocab, library, {"population": "29000", "town": "Bardenfeld"}
+        )
+
+    await b.work(grow)
+    b.fed.wake_delivery.set()
+
+    async def mirrored() -> bool:
+        async with a.sessions() as session:
+            mirror = await session.scalar(
+                select(Library).where(Library.ap_id == b.actor("bardenfeld"))
+            )
+            return mirror is not None and mirror.population == 29000 and mirror.town == "Bardenfeld"
+
+    await eventually(mirrored, what="profile Update at A")
 
     async def edit(session: AsyncSession) -> None:
         measure = await get_measure(session, uid)

@@ -43,7 +43,9 @@ def test_every_command_has_help() -> None:
     commands = [
         [], ["serve"], ["library"], ["library", "add"], ["library", "list"], ["measure"],
         ["measure", "import"], ["measure", "export"], ["user"], ["user", "add"], ["db"],
-        ["db", "upgrade"], ["db", "downgrade"],
+        ["db", "upgrade"], ["db", "downgrade"], ["demo"], ["follow"], ["unfollow"], ["following"],
+        ["followers"], ["followers", "list"], ["followers", "approve"], ["followers", "reject"],
+        ["block"], ["unblock"], ["deliveries"],
     ]  # fmt: skip
     for command in commands:
         result = runner.invoke(main, [*command, "--help"])
