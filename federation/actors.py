@@ -365,6 +365,9 @@ async def public_key_for(
     fetched = False
     if actor is None:
         known = await _cached_actor(session, urldefrag(key_id).url)
+        if known is not None and key_id in (known.public_key_id, *known.multikeys):
+            # A concurrent first contact stored the actor between our two queries.
+            return known, _key_of(known, key_id)
         if known is not None and _refetched_within(known, interval):
             # Unknown key ids of a freshly fetched actor must not each trigger a fetch.
             raise ActorError(f"actor {known.ap_id} does not publish the key {key_id}")

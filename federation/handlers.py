@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import urls
 from federation.actors import parse_actor
 from federation.outgoing import pair_ref
-from federation.parsing import ObjectError, object_id, reply_html
+from federation.parsing import ObjectError, host_of, object_id, reply_html
 from federation.runtime import Federation
 from federation.store import fetch_article, is_followed, mirror_library, store_article
 from node import outbox
@@ -169,8 +169,10 @@ async def _store_reply(
     if target.startswith(local_prefix):
         uid = target[len(local_prefix) :]
         measure = await session.scalar(select(Measure).where(Measure.uid == uid))
-    else:
+    elif host_of(target) in await fed.caches.measure_hosts(fed.sessionmaker):
         measure = await remote_store.find_measure(session, target)
+    else:
+        return  # most replies a shared inbox sees answer posts that are not measures at all
     if measure is None:
         return
     note_id = object_id(note)

@@ -13,7 +13,6 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from federation.actors import ActorError, public_key_for
 from federation.fetch import FetchError, GoneError
@@ -25,11 +24,11 @@ from federation.httpsig import (
     parse_signature,
     verify_signature,
 )
+from federation.ingest import CachedKey
 from federation.parsing import host_of, object_id
 from federation.runtime import FEDERATION, Federation
 from node.db import unit_of_work
-from node.libraries import NotFound, get_local_library
-from node.models import InboxActivity, PeerHost, RemoteActor
+from node.models import InboxActivity, RemoteActor
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +74,13 @@ def _origin_problem(doc: dict[str, Any], actor: str) -> str | None:
     return None
 
 
-async def _key(
-    fed: Federation, key_id: str, *, force_refetch: bool
-) -> tuple[RemoteActor, PublicKey]:
+async def _key(fed: Federation, key_id: str, *, force_refetch: bool) -> tuple[str, PublicKey]:
+    cached = fed.caches.keys.get(key_id)
+    if cached is not None and not force_refetch:
+        return cached.actor, cached.key
+    fed.caches.forget_key(key_id)
     async with unit_of_work(fed.sessionmaker) as session:
-        return await public_key_for(
+        remote, key = await public_key_for(
             session,
             fed.client,
             fed.settings,
@@ -87,18 +88,29 @@ async def _key(
             signer=fed.signer,
             force_refetch=force_refetch,
         )
+        actor = remote.ap_id
+    fed.caches.keys[key_id] = CachedKey(actor, key)
+    return actor, key
 
 
-async def _verify(fed: Federation, parsed: ParsedSignature) -> RemoteActor:
-    """Verify with the cached key; on mismatch refetch it once (keys rotate)."""
+async def _verify(fed: Federation, parsed: ParsedSignature) -> str:
+    """Verify with the cached key; on mismatch refetch it once (keys rotate). The key's actor."""
     window = timedelta(seconds=fed.settings.signature_window_seconds)
-    remote, key = await _key(fed, parsed.key_id, force_refetch=False)
+    actor, key = await _key(fed, parsed.key_id, force_refetch=False)
     try:
         verify_signature(parsed, key, fed.now(), window)
     except InvalidSignature:
-        remote, key = await _key(fed, parsed.key_id, force_refetch=True)
+        actor, key = await _key(fed, parsed.key_id, force_refetch=True)
         verify_signature(parsed, key, fed.now(), window)
-    return remote
+    return actor
+
+
+async def _known_actor(fed: Federation, actor: str) -> bool:
+    if any(cached.actor == actor for cached in fed.caches.keys.values()):
+        return True
+    async with fed.sessionmaker() as session:
+        found = await session.scalar(select(RemoteActor.id).where(RemoteActor.ap_id == actor))
+    return found is not None
 
 
 async def inbox(request: web.Request) -> web.Response:
@@ -131,32 +143,19 @@ async def inbox(request: web.Request) -> web.Response:
     except InvalidSignature as exc:  # the body does not match its digest
         return reject(401, f"signature does not verify: {exc}")
 
-    async with fed.sessionmaker() as session:
-        blocked = await session.scalar(
-            select(PeerHost.host).where(
-                PeerHost.host == host_of(actor), PeerHost.state == "blocked"
-            )
-        )
-        if blocked:
-            return reject(403, "this server does not accept activities from your host")
-        library_id = None
-        if handle is not None:
-            try:
-                library_id = (await get_local_library(session, handle)).id
-            except NotFound:
-                return reject(404, f"no library {handle!r} here")
-        seen = await session.scalar(
-            select(InboxActivity.id).where(InboxActivity.ap_id == doc["id"])
-        )
-        known_actor = await session.scalar(select(RemoteActor.id).where(RemoteActor.ap_id == actor))
-    if seen is not None:
-        return web.Response(status=202)
-    if doc["type"] == "Delete" and known_actor is None:
+    if host_of(actor) in await fed.caches.blocked_hosts(fed.sessionmaker):
+        return reject(403, "this server does not accept activities from your host")
+    library_id = None
+    if handle is not None:
+        library_id = await fed.caches.library_id(fed.sessionmaker, handle)
+        if library_id is None:
+            return reject(404, f"no library {handle!r} here")
+    if doc["type"] == "Delete" and not await _known_actor(fed, actor):
         # Servers send Deletes of every account to everyone; we never knew this actor.
         return web.Response(status=202)
 
     try:
-        remote = await _verify(fed, parsed)
+        key_owner = await _verify(fed, parsed)
     except GoneError:
         if doc["type"] == "Delete":
             return web.Response(status=202)
@@ -165,24 +164,28 @@ async def inbox(request: web.Request) -> web.Response:
         return reject(401, f"cannot get the signing key {parsed.key_id}: {exc}")
     except InvalidSignature as exc:
         return reject(401, f"signature does not verify: {exc}")
-    if remote.ap_id != actor:
+    if key_owner != actor:
         return reject(401, "the signing key does not belong to the activity's actor")
     problem = _origin_problem(doc, actor)
     if problem:
         return reject(403, problem)
 
-    try:
+    row = {
+        "ap_id": doc["id"],
+        "activity_type": doc["type"][:32],
+        "actor": actor,
+        "library_id": library_id,
+        "payload": doc,
+        "received_at": fed.now(),
+        "attempts": 0,
+    }
+    if fed.writer is not None:
+        await fed.writer.store(row)  # returns once committed, together with its batch
+    else:
         async with unit_of_work(fed.sessionmaker) as session:
-            session.add(
-                InboxActivity(
-                    ap_id=doc["id"],
-                    activity_type=doc["type"][:32],
-                    actor=actor,
-                    library_id=library_id,
-                    payload=doc,
-                )
-            )
-    except IntegrityError:
-        pass  # the same activity arrived twice at once; the first copy is stored
-    fed.wake_inbox.set()
+            if not await session.scalar(
+                select(InboxActivity.id).where(InboxActivity.ap_id == doc["id"])
+            ):
+                session.add(InboxActivity(**row))
+        fed.wake_inbox.set()
     return web.Response(status=202)

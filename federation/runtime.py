@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation import urls
 from federation.fetch import Signer
+from federation.ingest import InboxCaches, InboxWriter
+from node.db import unit_of_work
 from node.keypairs import load_rsa_private
 from node.models import Instance, utcnow
 from node.settings import Settings
@@ -34,6 +37,21 @@ class Federation:
     wake_delivery: asyncio.Event = field(default_factory=asyncio.Event)
     wake_inbox: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    caches: InboxCaches = field(default_factory=InboxCaches)
+    writer: InboxWriter | None = None
+    # SQLite has one writer at a time and its busy handler sleeps in growing steps; taking
+    # turns through this lock keeps our own transactions from waiting on each other there.
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that takes its turn with the node's other writers (SQLite)."""
+        if self.settings.is_sqlite:
+            async with self.write_lock, unit_of_work(self.sessionmaker) as session:
+                yield session
+        else:
+            async with unit_of_work(self.sessionmaker) as session:
+                yield session
 
     def now(self) -> datetime:
         """The current time (one place to change for tests)."""

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import ClientSession, ClientTimeout, web
 
 from federation.delivery import DeliveryQueue
+from federation.ingest import InboxWriter
 from federation.outgoing import Renderer
 from federation.processor import run_processor
 from federation.runtime import FEDERATION, Federation, instance_signer
@@ -32,6 +33,8 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
         client=app[keys.HTTP_CLIENT],
         signer=instance_signer(settings, instance),
     )
+    fed.writer = InboxWriter(fed.writing, on_stored=fed.wake_inbox.set)
+    fed.writer.start()
     app[FEDERATION] = fed
     queue = DeliveryQueue(
         sessionmaker,
@@ -45,6 +48,7 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
         async with queue:
             yield
     finally:
+        await fed.writer.stop()
         await fed.close()
 
 

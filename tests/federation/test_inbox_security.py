@@ -14,7 +14,6 @@ from tests.federation.fake_peer import FakePeer, ServerFactory, start_fake_peer
 from tests.peers import Network, RunningNode
 
 
-
 @pytest.fixture
 async def setup(network: Network, aiohttp_server: ServerFactory) -> tuple[RunningNode, FakePeer]:
     node = await network.start("target")
@@ -30,9 +29,9 @@ async def setup(network: Network, aiohttp_server: ServerFactory) -> tuple[Runnin
 
 
 def reply(
-    peer: FakePeer, node: RunningNode, n: int, *, obj_host: str | None = None
+    peer: FakePeer, node: RunningNode, n: int, *, obj_host: str | None = None, by: str = "alice"
 ) -> dict[str, Any]:
-    actor = peer.actors["alice"].id
+    actor = peer.actors[by].id
     obj_base = obj_host or peer.base
     return {
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -156,3 +155,22 @@ async def test_delete_from_unknown_actor_is_acknowledged_without_fetching(
             await session.scalar(select(RemoteActor.id).where(RemoteActor.ap_id == ghost.id))
             is None
         )
+
+
+async def test_burst_from_a_new_actor_is_accepted(setup: tuple[RunningNode, FakePeer]) -> None:
+    """The first contact often comes as several parallel requests; none may fail."""
+    import asyncio
+
+    node, peer = setup
+    alice = peer.add_actor("burst")
+    results = await asyncio.gather(
+        *(
+            peer.post(
+                f"{node.url}/inbox",
+                reply(peer, node, 100 + i, by="burst"),
+                signer=alice,
+            )
+            for i in range(8)
+        )
+    )
+    assert [status for status, _ in results] == [202] * 8, results

@@ -1,0 +1,189 @@
+"""Fast paths of the inbox: group commit of verified activities, and in-memory caches.
+
+Each verified activity must be stored durably before the inbox answers 202. Committing every
+activity on its own makes SQLite (and PostgreSQL) spend most of the time in commits, so the
+inbox hands rows to one writer task that commits whatever has queued up in one transaction
+and then releases all the waiting requests (group commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from federation.httpsig import PublicKey
+from node.models import InboxActivity, Library, PeerHost
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class CachedKey:
+    """A verified actor key held in memory (dropped whenever it is refetched)."""
+
+    actor: str
+    key: PublicKey
+
+
+@dataclass
+class TTLCache:
+    """A value recomputed at most every ``seconds`` (changes by other processes show up)."""
+
+    seconds: float
+    loaded_at: float = -1e9
+    value: Any = None
+
+    def fresh(self) -> bool:
+        """Whether the value may be used."""
+        return time.monotonic() - self.loaded_at < self.seconds
+
+    def set(self, value: Any) -> None:
+        """Store a new value."""
+        self.value, self.loaded_at = value, time.monotonic()
+
+
+@dataclass
+class InboxCaches:
+    """Per-app caches of the inbox hot path."""
+
+    keys: dict[str, CachedKey] = field(default_factory=dict)
+    blocked: TTLCache = field(default_factory=lambda: TTLCache(5.0))
+    libraries: TTLCache = field(default_factory=lambda: TTLCache(5.0))
+    remote_hosts: TTLCache = field(default_factory=lambda: TTLCache(5.0))
+
+    async def measure_hosts(self, sessions: async_sessionmaker[AsyncSession]) -> set[str]:
+        """Hosts of the remote libraries we hold (replies elsewhere need no lookup)."""
+        if not self.remote_hosts.fresh():
+            async with sessions() as session:
+                rows = await session.scalars(
+                    select(Library.domain).where(Library.is_local.is_(False)).distinct()
+                )
+                self.remote_hosts.set(set(rows.all()))
+        hosts: set[str] = self.remote_hosts.value
+        return hosts
+
+    async def blocked_hosts(self, sessions: async_sessionmaker[AsyncSession]) -> set[str]:
+        """Blocked hosts (re-read every few seconds: `bibnetz block` runs in another process)."""
+        if not self.blocked.fresh():
+            async with sessions() as session:
+                rows = await session.scalars(
+                    select(PeerHost.host).where(PeerHost.state == "blocked")
+                )
+                self.blocked.set(set(rows.all()))
+        hosts: set[str] = self.blocked.value
+        return hosts
+
+    async def library_id(
+        self, sessions: async_sessionmaker[AsyncSession], handle: str
+    ) -> int | None:
+        """The id of a local library by handle (re-read on a miss: it may be brand new)."""
+        ids = await self._library_ids(sessions, reload=False)
+        if handle not in ids:
+            ids = await self._library_ids(sessions, reload=True)
+        return ids.get(handle)
+
+    async def _library_ids(
+        self, sessions: async_sessionmaker[AsyncSession], *, reload: bool
+    ) -> dict[str, int]:
+        if reload or not self.libraries.fresh():
+            async with sessions() as session:
+                rows = await session.execute(
+                    select(Library.handle, Library.id).where(Library.is_local.is_(True))
+                )
+                self.libraries.set(dict(rows.all()))
+        ids: dict[str, int] = self.libraries.value
+        return ids
+
+    def forget_key(self, key_id: str) -> None:
+        """Drop a cached key (it failed to verify, or was refetched)."""
+        self.keys.pop(key_id, None)
+
+
+@dataclass
+class _Pending:
+    row: dict[str, Any]
+    done: asyncio.Future[None]
+
+
+class InboxWriter:
+    """Stores verified activities in batches; ``store`` returns once the row is committed."""
+
+    def __init__(
+        self,
+        writing: Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]],
+        on_stored: Callable[[], None],
+    ) -> None:
+        self._writing = writing
+        self._on_stored = on_stored
+        self._queue: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the writer task."""
+        self._task = asyncio.create_task(self._run(), name="inbox-writer")
+
+    async def stop(self) -> None:
+        """Write what is queued, then stop."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        if self._queue:
+            await self._flush()
+
+    async def store(self, row: dict[str, Any]) -> None:
+        """Queue one row and wait until it is committed (a duplicate id counts as stored)."""
+        pending = _Pending(row, asyncio.get_running_loop().create_future())
+        self._queue.append(pending)
+        self._wake.set()
+        await pending.done
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        try:
+            async with self._writing() as session:
+                # Core executemany on the session's connection: no ORM bookkeeping per row.
+                connection = await session.connection()
+                await connection.execute(
+                    _insert_ignoring_duplicates(session), [p.row for p in batch]
+                )
+        except Exception as exc:
+            log.exception("storing %d inbox activities failed", len(batch))
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(exc)
+            return
+        for pending in batch:
+            if not pending.done.done():
+                pending.done.set_result(None)
+        self._on_stored()
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    # The same activity can arrive twice (retries, several inboxes): the first copy wins.
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(InboxActivity).on_conflict_do_nothing(index_elements=["ap_id"])
+    if dialect == "sqlite":
+        return sqlite_insert(InboxActivity).on_conflict_do_nothing(index_elements=["ap_id"])
+    return insert(InboxActivity)
