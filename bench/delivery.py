@@ -4,8 +4,12 @@ A receiver process on 127.0.0.1 answers 202 (``--verify``: after checking each s
 (a) raw ceiling: sign and POST N activities, ``delivery_workers`` at a time, nothing stored;
 (b) the durable queue delivering N queued outbox activities from SQLite, dispatch included;
 (c) the same with the delivery rows already dispatched (sending and recording only).
+(b) and (c) run with ``max_unrecorded`` = delivery_workers (a crash re-sends at most that
+many POSTs, outcomes committed nearly one by one) and with the node's default
+``delivery_max_unrecorded`` (outcomes committed in bigger batches). Rounds alternate all
+variants, so load from other processes hits them alike.
 
-Usage: python -m bench.delivery [--n N] [--workers W] [--verify] [--smoke]
+Usage: python -m bench.delivery [--n N] [--rounds R] [--workers W] [--verify] [--smoke]
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ import platform
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from aiohttp import web
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.common import free_port
+from bench.common import free_port, median
 from federation.delivery import DeliveryQueue, Rendered, dispatch_pending
 from federation.hosts import post_signed
 from federation.httpsig import load_public_key_pem, parse_signature, verify_signature
@@ -51,6 +54,7 @@ def receiver_app(public_pem: str | None) -> web.Application:
     """An inbox that counts POSTs and answers 202, optionally verifying each signature."""
     public_key = load_public_key_pem(public_pem) if public_pem else None
     count = 0
+    arrived = asyncio.Event()
 
     async def inbox(request: web.Request) -> web.Response:
         nonlocal count
@@ -59,9 +63,15 @@ def receiver_app(public_pem: str | None) -> web.Application:
             parsed = parse_signature("POST", str(request.url), request.headers, body)
             verify_signature(parsed, public_key, datetime.now(UTC))
         count += 1
+        arrived.set()
         return web.Response(status=202)
 
-    async def counter(_: web.Request) -> web.Response:
+    async def counter(request: web.Request) -> web.Response:
+        # ?atleast=N waits until N POSTs arrived: the sender learns it with one request.
+        wanted = int(request.query.get("atleast", 0))
+        while count < wanted:
+            arrived.clear()
+            await arrived.wait()
         return web.Response(text=str(count))
 
     app = web.Application()
@@ -100,10 +110,13 @@ def document(settings: Settings, handle: str, uid: str, ref: str) -> dict[str, A
     }
 
 
+Measurement = tuple[float, float]  # activities per second, milliseconds of CPU each
+
+
 async def raw_ceiling(
     settings: Settings, url: str, signer: tuple[str, Any], bodies: list[bytes]
-) -> float:
-    """Sign and POST every body, ``delivery_workers`` at a time; activities per second."""
+) -> Measurement:
+    """Sign and POST every body, ``delivery_workers`` at a time."""
     pending = iter(bodies)
 
     async def worker(client: aiohttp.ClientSession) -> None:
@@ -112,27 +125,26 @@ async def raw_ceiling(
             assert attempt.status == 202, attempt
 
     async with aiohttp.ClientSession() as client:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker(client) for _ in range(settings.delivery_workers)))
-        return len(bodies) / (time.perf_counter() - started)
+        return _measured(len(bodies), started, cpu)
 
 
-async def until(check: Callable[[], Awaitable[bool]]) -> None:
-    """Poll cheaply until ``check`` holds."""
-    while not await check():  # noqa: ASYNC110 - the database has no event to wait on
-        await asyncio.sleep(0.02)
+def _measured(n: int, started: float, cpu: float) -> Measurement:
+    return n / (time.perf_counter() - started), 1000 * (time.process_time() - cpu) / n
 
 
 async def durable_queue(
     settings: Settings,
     sessions: Sessions,
     library_id: int,
-    url: str,
+    base: str,
     n: int,
     *,
     predispatch: bool,
-) -> float:
-    """Queue ``n`` outbox activities and deliver them through DeliveryQueue; activities/s."""
+    max_unrecorded: int | None,
+) -> Measurement:
+    """Queue ``n`` outbox activities and deliver them all through DeliveryQueue."""
     async with unit_of_work(sessions) as session:
         await session.execute(delete(OutboxActivity))  # the previous run's, with its rows
         refs = [f"m-{i}" for i in range(n)]
@@ -140,7 +152,7 @@ async def durable_queue(
 
     async def render(session: AsyncSession, activity: OutboxActivity) -> Rendered:
         doc = document(settings, "bench", activity.uid, activity.object_ref)
-        return Rendered(doc, [url])
+        return Rendered(doc, [f"{base}/inbox"])
 
     async def done() -> bool:
         async with sessions() as session:
@@ -151,14 +163,22 @@ async def durable_queue(
         while await dispatch_pending(sessions, render, limit=1000):
             pass
     async with aiohttp.ClientSession() as client:
-        started = time.perf_counter()
-        async with DeliveryQueue(sessions, client, settings, render):
-            await until(done)
-        return n / (time.perf_counter() - started)
+        async with client.get(f"{base}/count") as resp:
+            before = int(await resp.text())
+        started, cpu = time.perf_counter(), time.process_time()
+        async with DeliveryQueue(sessions, client, settings, render, max_unrecorded=max_unrecorded):
+            # Ask the receiver once instead of polling the database all along, which
+            # would add its own load to what is measured.
+            async with client.get(f"{base}/count", params={"atleast": before + n}) as resp:
+                await resp.read()
+            # The last outcomes are committed moments later; the database has no event.
+            while not await done():  # noqa: ASYNC110
+                await asyncio.sleep(0.002)
+            return _measured(n, started, cpu)
 
 
-async def bench(n: int, workers: int, verify: bool) -> None:
-    """Run (a), (b) and (c) against one receiver and print the rates."""
+async def bench(n: int, workers: int, verify: bool, rounds: int) -> None:
+    """Measure (a), (b) and (c) in alternating rounds against one receiver; print medians."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), allow_private_peers=True, delivery_workers=workers)
         engine = create_engine(settings.database_url)
@@ -170,25 +190,45 @@ async def bench(n: int, workers: int, verify: bool) -> None:
         signer = (key_id(settings, "bench"), load_rsa_private(keys.rsa_private_pem))
         port = free_port()
         receiver = await start_receiver(port, keys.rsa_public_pem if verify else None)
-        url = f"http://127.0.0.1:{port}/inbox"
+        base = f"http://127.0.0.1:{port}"
+        docs = [document(settings, "bench", str(i), f"m-{i}") for i in range(n)]
+        bodies = [json.dumps(doc, separators=(",", ":")).encode() for doc in docs]
+        # None = the node's default (settings.delivery_max_unrecorded)
+        variants = [(False, workers), (True, workers), (False, None), (True, None)]
+        runs: dict[object, list[Measurement]] = {}
         try:
-            docs = [document(settings, "bench", str(i), f"m-{i}") for i in range(n)]
-            raw_bodies = [json.dumps(doc, separators=(",", ":")).encode() for doc in docs]
-            await raw_ceiling(settings, url, signer, raw_bodies[: max(20, n // 10)])  # warm up
-            raw = await raw_ceiling(settings, url, signer, raw_bodies)
-            full = await durable_queue(settings, sessions, library.id, url, n, predispatch=False)
-            sending = await durable_queue(settings, sessions, library.id, url, n, predispatch=True)
+            await raw_ceiling(settings, f"{base}/inbox", signer, bodies[: max(20, n // 10)])
+            # Rounds alternate the variants, so a neighbour's load hits all of them alike.
+            for _ in range(rounds):
+                raw = await raw_ceiling(settings, f"{base}/inbox", signer, bodies)
+                runs.setdefault("raw", []).append(raw)
+                for predispatch, limit in variants:
+                    queued = await durable_queue(
+                        settings, sessions, library.id, base, n,
+                        predispatch=predispatch, max_unrecorded=limit,
+                    )  # fmt: skip
+                    runs.setdefault((predispatch, limit), []).append(queued)
         finally:
             receiver.terminate()
             await receiver.wait()
             await engine.dispose()
+
+    def medians(key: object) -> Measurement:
+        return median([r for r, _ in runs[key]]), median([c for _, c in runs[key]])
+
     mode = "verifies signatures" if verify else "accepts unread"
-    print(f"outbound delivery of {n} activities, {workers} in flight, receiver {mode}:")
-    print(f"  (a) raw ceiling, sign + POST only:        {raw:8,.0f} activities/s")
-    print(f"  (b) durable queue from outbox (SQLite):   {full:8,.0f} activities/s"
-          f"  = {full / raw:4.0%} of raw")  # fmt: skip
-    print(f"  (c) durable queue, rows already fanned out: {sending:6,.0f} activities/s"
-          f"  = {sending / raw:4.0%} of raw")  # fmt: skip
+    print(f"outbound delivery of {n} activities, {workers} in flight, receiver {mode}, "
+          f"median of {rounds} rounds:")  # fmt: skip
+    raw_rate, raw_cpu = medians("raw")
+    print(f"  (a) raw ceiling, sign + POST only{raw_rate:28,.0f}/s              "
+          f"{raw_cpu:.2f} ms CPU each")  # fmt: skip
+    for predispatch, limit in variants:
+        rate, cpu = medians((predispatch, limit))
+        label = "(c) queue, rows fanned out" if predispatch else "(b) queue from outbox"
+        label += f", max_unrecorded={limit or settings.delivery_max_unrecorded}"
+        label += " (default)" if limit is None else ""
+        print(f"  {label:<54}{rate:7,.0f}/s = {rate / raw_rate:4.0%} of raw, "
+              f"{cpu:.2f} ms CPU each")  # fmt: skip
 
 
 def main() -> None:
@@ -197,6 +237,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=Settings().delivery_workers)
     parser.add_argument("--verify", action="store_true", help="receiver checks signatures")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="n=50, for CI")
     parser.add_argument("--receive", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--verify-pem", help=argparse.SUPPRESS)
@@ -206,7 +247,8 @@ def main() -> None:
         return
     cores = len(os.sched_getaffinity(0))
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {cores} cores")
-    asyncio.run(bench(50 if args.smoke else args.n, args.workers, args.verify))
+    n, rounds = (50, 1) if args.smoke else (args.n, args.rounds)
+    asyncio.run(bench(n, args.workers, args.verify, rounds))
 
 
 if __name__ == "__main__":

@@ -1,21 +1,18 @@
 """The durable outgoing queue: outbox activities → one delivery row per inbox → signed POSTs.
 
-``dispatch_pending`` renders each new OutboxActivity once and stores its payload together
-with one Delivery row per distinct inbox, in one transaction per activity. ``DeliveryQueue``
-claims due rows under a lease (``sending`` + ``lease_until``), POSTs them with at most
-``delivery_workers`` in flight, and records each outcome before that worker sends again.
-
-Crash safety: rows whose lease ran out (their process died) go back to ``pending``, so a
-killed node resumes where it stopped. A POST that reached its receiver but whose outcome was
-not committed yet is sent once more after a crash, at most one per worker; receivers
-deduplicate by activity id (bibnetz inboxes do), which makes the effect exactly-once.
+``dispatch_pending`` stores each new activity's payload with one Delivery row per distinct
+inbox. ``DeliveryQueue`` claims due rows under a lease (``sending`` + ``lease_until``), POSTs
+them, at most ``delivery_workers`` at a time, and records outcomes in batches: a transaction
+costs far more than a row. Rows whose lease ran out (their process died) become ``pending``
+again, so a killed node resumes where it stopped; POSTs whose outcome was not committed yet
+(at most ``max_unrecorded``) are sent once more. Receivers deduplicate by activity id
+(bibnetz inboxes do), which makes the effect exactly-once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -26,11 +23,11 @@ from typing import Any, Self
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from sqlalchemy import ColumnElement, Row, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, Text, cast, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation import hosts
-from federation.hosts import Attempt, HostEvent, judge, post_signed
+from federation.hosts import Attempt, post_signed
 from federation.urls import key_id
 from node.db import unit_of_work
 from node.keypairs import load_rsa_private
@@ -42,9 +39,11 @@ log = logging.getLogger(__name__)
 Sessions = async_sessionmaker[AsyncSession]
 Clock = Callable[[], datetime]
 Render = Callable[[AsyncSession, OutboxActivity], Awaitable["Rendered | None"]]
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 LEASE_SECONDS = 300.0
 DISPATCH_BATCH = 200
+RECORD_WAIT = 0.02  # seconds an outcome may wait for others to share its transaction
 
 
 @dataclass(frozen=True)
@@ -55,52 +54,49 @@ class Rendered:
     inboxes: list[str]
 
 
-async def _dispatch_one(
-    session: AsyncSession, render: Render, activity_id: int, now: datetime
-) -> int:
-    # skip_locked: a second dispatcher (PostgreSQL) leaves the row to whoever holds it.
-    lock = {"skip_locked": True}
-    activity = await session.get(OutboxActivity, activity_id, with_for_update=lock)
-    if activity is None or activity.dispatched_at is not None:
-        return 0
-    rendered = await render(session, activity)
-    if rendered is not None:
-        activity.payload = rendered.payload
-        rows = []
-        for inbox in dict.fromkeys(rendered.inboxes):  # distinct, in the render's order
-            host = hosts.inbox_host(inbox)
-            rows.append(
-                {"activity_id": activity.id, "inbox": inbox[:2048], "host": host or "",
-                 "state": "pending" if host else "failed", "next_attempt_at": now,
-                 "last_error": None if host else "invalid inbox URL", "created_at": now}
-            )  # fmt: skip
-        if rows:
-            await session.execute(insert(Delivery), rows)
-    activity.dispatched_at = now
-    return 1
+async def _undispatched(session: AsyncSession, limit: int, only: int = 0) -> list[OutboxActivity]:
+    query = select(OutboxActivity).where(OutboxActivity.dispatched_at.is_(None))
+    if only:
+        query = query.where(OutboxActivity.id == only)
+    # skip_locked: a second dispatcher (PostgreSQL) leaves rows to whoever holds them.
+    query = query.order_by(OutboxActivity.id).limit(limit).with_for_update(skip_locked=True)
+    return list(await session.scalars(query))
 
 
-async def _dispatch_batch(
-    sessionmaker: Sessions,
-    render: Render,
-    limit: int,
-    now: Clock,
-    writing: Callable[[], AbstractAsyncContextManager[AsyncSession]],
-    after_each: Callable[[], bool] = lambda: True,
+async def _fan_out(
+    session: AsyncSession, render: Render, activities: list[OutboxActivity], now: datetime
 ) -> int:
-    async with sessionmaker() as session:
-        query = select(OutboxActivity.id).where(OutboxActivity.dispatched_at.is_(None))
-        ids = list(await session.scalars(query.order_by(OutboxActivity.id).limit(limit)))
+    rows = []
+    for activity in activities:
+        rendered = await render(session, activity)
+        activity.dispatched_at = now
+        if rendered is not None:
+            activity.payload = rendered.payload
+            rows += hosts.delivery_rows(activity.id, rendered.inboxes, now)
+    if rows:
+        await session.execute(insert(Delivery), rows)
+    return len(activities)
+
+
+async def _dispatch(render: Render, limit: int, now: Clock, transaction: Transaction) -> int:
+    # A batch shares one transaction, and each activity commits with its deliveries, so a
+    # crash never leaves one half fanned out. If a render fails, the batch is redone one
+    # activity per transaction, so one broken activity does not hold up the others.
+    try:
+        async with transaction() as session:
+            return await _fan_out(session, render, await _undispatched(session, limit), now())
+    except Exception:
+        log.exception("dispatching a batch failed; retrying one activity at a time")
+    async with transaction() as session:
+        ids = [activity.id for activity in await _undispatched(session, limit)]
     dispatched = 0
     for activity_id in ids:
         try:
-            # Activity and its deliveries commit together: a crash never half-fans one out.
-            async with writing() as session:
-                dispatched += await _dispatch_one(session, render, activity_id, now())
-        except Exception:  # one broken activity must not hold up the others
+            async with transaction() as session:
+                found = await _undispatched(session, 1, activity_id)
+                dispatched += await _fan_out(session, render, found, now())
+        except Exception:
             log.exception("cannot dispatch outbox activity %s", activity_id)
-        if not after_each():
-            break
     return dispatched
 
 
@@ -108,9 +104,7 @@ async def dispatch_pending(
     sessionmaker: Sessions, render: Render, *, limit: int = DISPATCH_BATCH, now: Clock = utcnow
 ) -> int:
     """Render undispatched activities (oldest first) and fan each out to delivery rows."""
-    return await _dispatch_batch(
-        sessionmaker, render, limit, now, lambda: unit_of_work(sessionmaker)
-    )
+    return await _dispatch(render, limit, now, lambda: unit_of_work(sessionmaker))
 
 
 @dataclass
@@ -123,14 +117,14 @@ class _Job:
     signer: tuple[str, RSAPrivateKey] | None  # key id and key; None: library has no keys
     attempt: Attempt | None = None  # None after sending: deferred, not sent
     deferred_until: datetime | None = None  # the host failed moments ago
-    recorded: bool = False
 
 
 class DeliveryQueue:
     """Sends due delivery rows, at most ``settings.delivery_workers`` POSTs in flight.
 
     Use ``async with DeliveryQueue(...) as queue`` (or ``start``/``stop``) with the app's
-    one ClientSession. ``notify()`` wakes it after recording activities.
+    one ClientSession; ``notify()`` wakes it after recording activities. ``max_unrecorded``
+    caps POSTs whose outcome is not committed yet: what a crash may send twice.
     """
 
     def __init__(
@@ -142,30 +136,37 @@ class DeliveryQueue:
         *,
         now: Clock = utcnow,
         lease_seconds: float = LEASE_SECONDS,
+        max_unrecorded: int | None = None,
         wake: asyncio.Event | None = None,
-        rng: random.Random | None = None,
     ) -> None:
-        self._sessionmaker, self._client, self._settings = sessionmaker, client, settings
-        self._render, self._now, self._rng = render, now, rng or random.Random()
-        self._lease = timedelta(seconds=lease_seconds)
-        self._wake_dispatch = wake or asyncio.Event()
-        self._wake_claim = asyncio.Event()
+        engine = sessionmaker.kw.get("bind")
+        if not isinstance(engine, AsyncEngine):
+            raise TypeError("the sessionmaker must be bound to an AsyncEngine")
+        self._engine, self._sessionmaker, self._client = engine, sessionmaker, client
+        self._settings, self._render, self._now = settings, render, now
+        self._rng, self._lease = random.Random(), timedelta(seconds=lease_seconds)
         self._workers = max(1, settings.delivery_workers)
-        # Claimed ahead so a worker never waits for the database to hand it the next row.
-        self._capacity = self._workers * 4
+        self._unrecorded_max = max(1, max_unrecorded or settings.delivery_max_unrecorded)
+        # Outcomes gather to share one transaction: until every worker waits for one (the
+        # default), or half the allowance is used (so workers keep sending meanwhile).
+        self._flush_at = min(self._unrecorded_max, max(self._workers, self._unrecorded_max // 2))
+        # Claimed ahead in big batches: a claim is a transaction, whatever its size.
+        self._capacity = self._workers * 64
+        # SQLite has one writer: queueing our own transactions here avoids its busy sleeps.
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._wake_dispatch, self._wake_claim = wake or asyncio.Event(), asyncio.Event()
         self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
+        self._outcomes: list[_Job] = []
+        self._outcome_ready, self._unrecorded = asyncio.Event(), asyncio.Semaphore()
         self._held: set[int] = set()  # claimed by this process, outcome not recorded yet
         self._tripped: dict[str, datetime] = {}  # host → until when its rows are deferred
+        self._health = hosts.HealthCache()
         self._keys: dict[int, tuple[tuple[str, str], tuple[str, RSAPrivateKey]]] = {}
-        self._outcomes: list[_Job] = []
-        self._record_lock = asyncio.Lock()
-        bind = sessionmaker.kw.get("bind")
-        # SQLite has one writer: queueing our own transactions here avoids its busy sleeps.
-        sqlite = bind is not None and bind.dialect.name == "sqlite"
-        self._write_lock = asyncio.Lock() if sqlite else None
         self._more_due, self._next_upkeep, self._stopping = False, 0.0, False
         self._tasks: list[asyncio.Task[None]] = []
+        self._recorder: asyncio.Task[None] | None = None
         self._in_db: set[asyncio.Task[Any]] = set()  # tasks stop() must let finish
+        self._conns: dict[str, AsyncConnection] = {}  # one per use: claim, record
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -180,16 +181,18 @@ class DeliveryQueue:
         self._wake_claim.set()
 
     async def start(self) -> None:
-        """Start the dispatcher, the claimer and the workers (expired leases recover first)."""
+        """Start dispatcher, claimer, recorder and workers (expired leases recover first)."""
         if self._tasks:
             return
         self._stopping, self._next_upkeep = False, 0.0
+        self._unrecorded = asyncio.Semaphore(self._unrecorded_max)
         loops = [self._dispatch_loop(), self._claim_loop()]
         loops += [self._work() for _ in range(self._workers)]
         self._tasks = [asyncio.create_task(loop) for loop in loops]
+        self._recorder = asyncio.create_task(self._record_loop())
 
     async def stop(self) -> None:
-        """Stop sending; rows claimed but not sent go back to ``pending`` at once."""
+        """Stop sending, record what was sent; rows claimed but not sent become pending."""
         self._stopping = True
         self.notify()
         for task in self._tasks:
@@ -198,31 +201,35 @@ class DeliveryQueue:
             if task not in self._in_db:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        self._outcome_ready.set()
+        if self._recorder is not None:
+            await asyncio.gather(self._recorder, return_exceptions=True)
+        self._tasks, self._recorder = [], None
         while not self._jobs.empty():
             self._jobs.get_nowait()
         try:
-            async with self._writing() as session:
-                await self._requeue(session, Delivery.id.in_(sorted(self._held)))
+            async with self._transaction("claim") as conn:
+                await self._requeue(conn, Delivery.id.in_(sorted(self._held)))
             self._held.clear()
         except Exception:  # the leases expire instead
             log.exception("cannot release %d claimed deliveries", len(self._held))
+        for conn in self._conns.values():
+            await conn.close()
+        self._conns.clear()
 
     @contextlib.contextmanager
     def _db_phase(self) -> Iterator[None]:
         """Mark the current task as talking to the database, which stop() lets finish."""
         task = asyncio.current_task()
         assert task is not None
-        nested = task in self._in_db
         self._in_db.add(task)
         try:
             yield
         finally:
-            if not nested:
-                self._in_db.discard(task)
+            self._in_db.discard(task)
 
     @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncSession]:
+    async def _session(self) -> AsyncIterator[AsyncSession]:
         with self._db_phase():
             async with (
                 self._write_lock or contextlib.nullcontext(),
@@ -230,27 +237,35 @@ class DeliveryQueue:
             ):
                 yield session
 
-    async def _sleep(self, event: asyncio.Event) -> None:
+    @contextlib.asynccontextmanager
+    async def _transaction(self, use: str) -> AsyncIterator[AsyncConnection]:
+        # Connections stay open: a pool checkout per batch costs more than its statements.
+        with self._db_phase():
+            async with self._write_lock or contextlib.nullcontext():
+                conn = self._conns.pop(use, None) or await self._engine.connect()
+                try:
+                    async with conn.begin():
+                        yield conn
+                except BaseException:
+                    await conn.close()  # possibly broken: the next batch takes a fresh one
+                    raise
+                self._conns[use] = conn
+
+    async def _sleep(self, event: asyncio.Event, seconds: float | None = None) -> None:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._settings.delivery_poll_seconds):
+            async with asyncio.timeout(seconds or self._settings.delivery_poll_seconds):
                 await event.wait()
 
     async def _dispatch_loop(self) -> None:
-        def go_on() -> bool:
-            self._wake_claim.set()  # claim what is there while the next one renders
-            return not self._stopping
-
         while not self._stopping:
             self._wake_dispatch.clear()
             dispatched = 0
             try:
-                with self._db_phase():
-                    dispatched = await _dispatch_batch(
-                        self._sessionmaker, self._render, DISPATCH_BATCH, self._now,
-                        self._writing, go_on,
-                    )  # fmt: skip
+                dispatched = await _dispatch(self._render, DISPATCH_BATCH, self._now, self._session)
             except Exception:
                 log.exception("cannot look up outbox activities")
+            if dispatched:
+                self._wake_claim.set()
             if dispatched < DISPATCH_BATCH:
                 await self._sleep(self._wake_dispatch)
 
@@ -275,47 +290,41 @@ class DeliveryQueue:
         lease_until = now + self._lease
         clock = asyncio.get_running_loop().time()
         self._tripped = {host: t for host, t in self._tripped.items() if t > now}
-        async with self._writing() as session:
+        async with self._transaction("claim") as conn:
             ids: list[int] = []
             if clock >= self._next_upkeep:
                 self._next_upkeep = clock + self._settings.delivery_poll_seconds
                 # Rows left in ``sending`` by a process that died (lease over) are due
                 # again; ours are in flight or queued here, whatever their lease says.
                 expired = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
-                await self._requeue(session, expired, Delivery.id.not_in(sorted(self._held)))
-                await hosts.fail_blocked(session)
-                ids += await hosts.claim_probes(session, now, lease_until)
-            ids += await session.scalars(hosts.due_deliveries(now, room, self._tripped))
-            if not ids:
-                return []
-            claimed = update(Delivery).where(Delivery.id.in_(ids))
-            await session.execute(claimed.values(state="sending", lease_until=lease_until))
+                await self._requeue(conn, expired, Delivery.id.not_in(sorted(self._held)))
+                await hosts.fail_blocked(conn)
+                ids += await hosts.claim_probes(conn, now, lease_until)
+            due = hosts.due_deliveries(now, room, self._tripped)
+            claim = update(Delivery).where(or_(Delivery.id.in_(due), Delivery.id.in_(ids)))
+            claim = claim.values(state="sending", lease_until=lease_until)
             columns = (Delivery.id, Delivery.inbox, Delivery.host, Delivery.attempts)
-            payloads = select(*columns, OutboxActivity.library_id, OutboxActivity.payload)
-            payloads = payloads.add_columns(OutboxActivity.id.label("activity_id"))
-            joined = payloads.join(OutboxActivity, OutboxActivity.id == Delivery.activity_id)
-            rows = (await session.execute(joined.where(Delivery.id.in_(ids)))).all()
-            await self._load_keys(session, {row.library_id for row in rows})
-        self._held.update(ids)
-        order = {delivery_id: n for n, delivery_id in enumerate(ids)}
-        bodies = {
-            r.activity_id: json.dumps(r.payload, separators=(",", ":")).encode() for r in rows
-        }
-        return [
-            _Job(r.id, r.inbox, r.host, r.attempts, bodies[r.activity_id], self._signer(r))
-            for r in sorted(rows, key=lambda r: order[r.id])
-        ]
+            rows = (await conn.execute(claim.returning(*columns, Delivery.activity_id))).all()
+            if not rows:
+                return []
+            # The stored JSON text is sent as it is: no parsing and serialising again.
+            body = cast(OutboxActivity.payload, Text)
+            activities = {row.activity_id for row in rows}
+            query = select(OutboxActivity.id, OutboxActivity.library_id, body)
+            found = await conn.execute(query.where(OutboxActivity.id.in_(activities)))
+            payloads = {a_id: (library_id, text) for a_id, library_id, text in found}
+            await self._load_keys(conn, {library_id for library_id, _ in payloads.values()})
+        self._held.update(row.id for row in rows)
+        jobs = []
+        for row in sorted(rows, key=lambda row: row.id):
+            library_id, text = payloads[row.activity_id]
+            cached = self._keys.get(library_id)
+            body_bytes, signer = (text or "null").encode(), cached[1] if cached else None
+            jobs.append(_Job(row.id, row.inbox, row.host, row.attempts, body_bytes, signer))
+        return jobs
 
-    def _signer(self, row: Row[Any]) -> tuple[str, RSAPrivateKey] | None:
-        cached = self._keys.get(row.library_id)
-        return cached[1] if cached else None
-
-    async def _requeue(self, session: AsyncSession, *where: ColumnElement[bool]) -> None:
-        query = update(Delivery).where(Delivery.state == "sending", *where)
-        await session.execute(query.values(state="pending", lease_until=None))
-
-    async def _load_keys(self, session: AsyncSession, library_ids: set[int]) -> None:
-        rows = await session.execute(
+    async def _load_keys(self, conn: AsyncConnection, library_ids: set[int]) -> None:
+        rows = await conn.execute(
             select(LibraryKeys.library_id, Library.handle, LibraryKeys.rsa_private_pem)
             .join(Library, Library.id == LibraryKeys.library_id)
             .where(LibraryKeys.library_id.in_(sorted(library_ids)))
@@ -327,13 +336,21 @@ class DeliveryQueue:
                 signer = (key_id(self._settings, handle), load_rsa_private(pem))
                 self._keys[library_id] = ((pem, handle), signer)
 
+    async def _requeue(self, conn: AsyncConnection, *where: ColumnElement[bool]) -> None:
+        query = update(Delivery).where(Delivery.state == "sending", *where)
+        await conn.execute(query.values(state="pending", lease_until=None))
+
     async def _work(self) -> None:
         while not self._stopping:
+            await self._unrecorded.acquire()  # released once the outcome is committed
             job = await self._jobs.get()
-            if self._more_due and self._jobs.qsize() <= self._workers:
+            # Refill at half: a claim may take a while when the event loop is busy sending.
+            if self._more_due and self._jobs.qsize() <= self._capacity // 2:
                 self._wake_claim.set()
             await self._send(job)
-            await self._record(job)
+            self._outcomes.append(job)
+            if len(self._outcomes) in (1, self._flush_at):  # start the wait, or end it
+                self._outcome_ready.set()
 
     async def _send(self, job: _Job) -> None:
         until = self._tripped.get(job.host)
@@ -351,50 +368,32 @@ class DeliveryQueue:
                 base = timedelta(seconds=self._settings.delivery_retry_base_seconds)
                 self._tripped[job.host] = self._now() + base
 
-    async def _record(self, job: _Job) -> None:
-        """Store a job's outcome; concurrent callers share one transaction (group commit)."""
-        self._outcomes.append(job)
-        with self._db_phase():
-            while not job.recorded:
-                async with self._record_lock:
-                    if job.recorded:
-                        return
-                    batch, self._outcomes = self._outcomes, []
-                    try:
-                        await self._write(batch)
-                    except Exception:
-                        self._outcomes[:0] = batch
-                        log.exception("cannot record %d delivery outcomes", len(batch))
-                    else:
-                        for done in batch:
-                            done.recorded = True
-                            self._held.discard(done.id)
-                        return
-                if self._stopping:
-                    return  # the row's lease brings it back after the next start
-                await asyncio.sleep(self._settings.delivery_poll_seconds)
-
-    async def _write(self, batch: list[_Job]) -> None:
-        now, s = self._now(), self._settings
-        rows: list[dict[str, Any]] = []
-        events: list[tuple[str, HostEvent]] = []
-        for job in batch:
-            attempt = job.attempt
-            if attempt is None:  # deferred, not sent: keeps its attempts and last result
-                rows.append(
-                    {"id": job.id, "state": "pending", "lease_until": None,
-                     "next_attempt_at": job.deferred_until or now}
-                )  # fmt: skip
+    async def _record_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._outcomes or not self._stopping:
+            if not self._outcomes:
+                self._outcome_ready.clear()
+                await self._outcome_ready.wait()
                 continue
-            verdict = judge(attempt, job.attempts + 1, now, s, self._rng.uniform(0.8, 1.2))
-            rows.append(
-                {"id": job.id, "state": verdict.state, "attempts": job.attempts + 1,
-                 "next_attempt_at": verdict.next_attempt_at, "lease_until": None,
-                 "last_status": attempt.status, "last_error": attempt.error,
-                 "delivered_at": now if verdict.state == "done" else None}
-            )  # fmt: skip
-            if verdict.host_event is not None:
-                events.append((job.host, verdict.host_event))
-        async with self._writing() as session:
-            await session.execute(update(Delivery), rows)
-            await hosts.record_host_events(session, events, now, self._settings)
+            deadline = loop.time() + RECORD_WAIT
+            while len(self._outcomes) < self._flush_at and not self._stopping:
+                self._outcome_ready.clear()
+                if loop.time() >= deadline:
+                    break
+                await self._sleep(self._outcome_ready, deadline - loop.time())
+            batch, self._outcomes = self._outcomes, []
+            while True:
+                try:
+                    async with self._transaction("record") as conn:
+                        now, settings, rng = self._now(), self._settings, self._rng
+                        await hosts.record_outcomes(conn, batch, now, settings, rng, self._health)
+                    break
+                except Exception:
+                    log.exception("cannot record %d delivery outcomes", len(batch))
+                    self._health.forget()  # unsure what was written: write health again
+                    if self._stopping:
+                        return  # the rows' leases bring them back after the next start
+                    await asyncio.sleep(self._settings.delivery_poll_seconds)
+            for job in batch:
+                self._held.discard(job.id)
+                self._unrecorded.release()

@@ -10,17 +10,20 @@ count and un-parks it; a ``blocked`` host is never contacted.
 from __future__ import annotations
 
 import logging
+import random
+import time
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from federation.httpsig import PrivateKey, sign_request, url_authority
 from federation.safety import UnsafeURL, check_url
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 # Well below the delivery lease, so a row is never taken over while its POST still runs.
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60, sock_connect=10)
 ERROR_CHARS = 200
+HEALTH_REFRESH = 10.0  # seconds between writes of a healthy host's last_success_at
 # success: 2xx; answered: the host is up but refused (3xx/4xx); failure: 5xx, 408, network.
 HostEvent = Literal["success", "answered", "failure"]
 BLOCKED_ERROR = "host blocked"
@@ -46,6 +50,19 @@ def inbox_host(inbox: str) -> str | None:
     except ValueError:
         return None
     return host if host and len(host) <= 255 and len(inbox) <= 2048 else None
+
+
+def delivery_rows(activity_id: int, inboxes: list[str], now: datetime) -> list[dict[str, Any]]:
+    """New delivery rows: one per distinct inbox; an unusable inbox URL fails at once."""
+    rows = []
+    for inbox in dict.fromkeys(inboxes):  # distinct, in the given order
+        host = inbox_host(inbox)
+        rows.append(
+            {"activity_id": activity_id, "inbox": inbox[:2048], "host": host or "",
+             "state": "pending" if host else "failed", "next_attempt_at": now,
+             "last_error": None if host else "invalid inbox URL", "created_at": now}
+        )  # fmt: skip
+    return rows
 
 
 def retry_delay(attempts: int, settings: Settings, jitter: float) -> float:
@@ -167,32 +184,26 @@ def due_deliveries(now: datetime, limit: int, skip_hosts: Collection[str]) -> Se
     return due.with_for_update(skip_locked=True)
 
 
-async def fail_blocked(session: AsyncSession) -> None:
+async def fail_blocked(conn: AsyncConnection) -> None:
     """Mark pending deliveries of blocked hosts as failed, so operators see why they stopped."""
     blocked = select(PeerHost.host).where(PeerHost.state == "blocked")
-    await session.execute(
+    await conn.execute(
         update(Delivery)
         .where(Delivery.state == "pending", Delivery.host.in_(blocked))
         .values(state="failed", last_error=BLOCKED_ERROR, lease_until=None)
     )
 
 
-async def claim_probes(session: AsyncSession, now: datetime, probe_until: datetime) -> list[int]:
+async def claim_probes(conn: AsyncConnection, now: datetime, probe_until: datetime) -> list[int]:
     """Pick one pending delivery per parked host whose pause is over: the probe.
 
     ``parked_until`` moves to ``probe_until`` (the probe's lease) so no second probe goes out
     while the first is in flight; its outcome then un-parks the host or parks it again.
     """
-    hosts = list(
-        await session.scalars(
-            select(PeerHost.host)
-            .where(PeerHost.state == "parked", PeerHost.parked_until <= now)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    due = select(PeerHost.host).where(PeerHost.state == "parked", PeerHost.parked_until <= now)
     probes: list[int] = []
-    for host in hosts:
-        probe = await session.scalar(
+    for host in list(await conn.scalars(due.with_for_update(skip_locked=True))):
+        probe = await conn.scalar(
             select(Delivery.id)
             .where(Delivery.host == host, Delivery.state == "pending")
             .order_by(Delivery.next_attempt_at, Delivery.id)
@@ -200,31 +211,17 @@ async def claim_probes(session: AsyncSession, now: datetime, probe_until: dateti
         )
         if probe is not None:
             probes.append(probe)
-            await session.execute(
-                update(PeerHost).where(PeerHost.host == host).values(parked_until=probe_until)
-            )
+            pause = update(PeerHost).where(PeerHost.host == host)
+            await conn.execute(pause.values(parked_until=probe_until))
     return probes
 
 
-async def _peers(session: AsyncSession, names: Sequence[str]) -> dict[str, PeerHost]:
-    query = select(PeerHost).where(PeerHost.host.in_(names)).with_for_update()
-    found = {peer.host: peer for peer in await session.scalars(query)}
-    missing = [name for name in names if name not in found]
-    if missing:
-        # ON CONFLICT: another transaction (an operator's block, a second node process) may
-        # create the row between our SELECT and INSERT.
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await session.execute(
-            insert(PeerHost).on_conflict_do_nothing(), [{"host": name} for name in missing]
-        )
-        query = select(PeerHost).where(PeerHost.host.in_(missing)).with_for_update()
-        found.update({peer.host: peer for peer in await session.scalars(query)})
-    return found
+_HEALTH = ("state", "consecutive_failures", "first_failure_at", "last_failure_at",
+           "last_success_at", "parked_until")  # fmt: skip
 
 
 async def record_host_events(
-    session: AsyncSession,
+    conn: AsyncConnection,
     events: Sequence[tuple[str, HostEvent]],
     now: datetime,
     settings: Settings,
@@ -232,32 +229,43 @@ async def record_host_events(
     """Apply delivery outcomes (in order) to the hosts' health; park long-failing hosts."""
     if not events:
         return
-    peers = await _peers(session, sorted({host for host, _ in events}))
+    names = sorted({host for host, _ in events})
+    # ON CONFLICT: an operator's block or a second sender may create the row meanwhile.
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    await conn.execute(insert(PeerHost).on_conflict_do_nothing(), [{"host": n} for n in names])
+    query = select(PeerHost.__table__).where(PeerHost.host.in_(names)).with_for_update()
+    peers = {row.host: dict(row._mapping) for row in await conn.execute(query)}
     park_after = timedelta(seconds=settings.host_park_after_seconds)
     park_for = timedelta(seconds=settings.host_park_seconds)
     recovered: set[str] = set()
     for host, event in events:
         peer = peers[host]
         if event == "failure":
-            peer.consecutive_failures += 1
-            peer.first_failure_at = peer.first_failure_at or now
-            peer.last_failure_at = now
+            peer["consecutive_failures"] += 1
+            peer["first_failure_at"] = peer["first_failure_at"] or now
+            peer["last_failure_at"] = now
             # A failed probe parks the host again; a healthy one parks after a long outage.
-            if peer.state == "parked" or (
-                peer.state == "ok" and now - peer.first_failure_at > park_after
+            if peer["state"] == "parked" or (
+                peer["state"] == "ok" and now - peer["first_failure_at"] > park_after
             ):
-                peer.state, peer.parked_until = "parked", now + park_for
+                peer["state"], peer["parked_until"] = "parked", now + park_for
             continue
-        if peer.consecutive_failures or peer.state == "parked":
+        if peer["consecutive_failures"] or peer["state"] == "parked":
             recovered.add(host)
-        peer.consecutive_failures, peer.first_failure_at = 0, None
-        if peer.state == "parked":
-            peer.state, peer.parked_until = "ok", None
+        peer["consecutive_failures"], peer["first_failure_at"] = 0, None
+        if peer["state"] == "parked":
+            peer["state"], peer["parked_until"] = "ok", None
         if event == "success":
-            peer.last_success_at = now
+            peer["last_success_at"] = now
+    write = update(PeerHost).where(PeerHost.host == bindparam("b_host"))
+    write = write.values({name: bindparam(f"b_{name}") for name in _HEALTH})
+    await conn.execute(
+        write,
+        [{"b_host": host, **{f"b_{n}": peer[n] for n in _HEALTH}} for host, peer in peers.items()],
+    )
     if recovered:
         # The host is back: its backlog need not sit out the backoff it built up while down.
-        await session.execute(
+        await conn.execute(
             update(Delivery)
             .where(
                 Delivery.host.in_(sorted(recovered)),
@@ -266,3 +274,97 @@ async def record_host_events(
             )
             .values(next_attempt_at=now)
         )
+
+
+class Outcome(Protocol):
+    """A claimed delivery after its turn."""
+
+    id: int
+    host: str
+    attempts: int  # before this turn
+    attempt: Attempt | None  # None: not sent, because the host failed moments ago
+    deferred_until: datetime | None
+
+
+class HealthCache:
+    """Hosts known to be healthy, so that outcomes which change nothing skip the write."""
+
+    def __init__(self) -> None:
+        self._healthy: dict[str, float] = {}  # host → monotonic time its success was written
+
+    def forget(self) -> None:
+        """Trust nothing: the next event of every host is written."""
+        self._healthy.clear()
+
+    def changes(self, host: str, event: HostEvent) -> bool:
+        """Whether an event changes what the database knows of the host (most do not)."""
+        clock, last = time.monotonic(), self._healthy.get(host)
+        if event == "failure":
+            self._healthy.pop(host, None)
+            return True
+        if last is not None and (event == "answered" or clock - last < HEALTH_REFRESH):
+            return False
+        self._healthy[host] = clock if event == "success" else float("-inf")
+        return True
+
+
+# One statement each for all retried or failed rows, and all deferred rows (executemany).
+# Built once, on the table rather than the ORM entity: the recorder runs them all the time.
+_TABLE = Delivery.metadata.tables[Delivery.__tablename__]
+_ROWS = _TABLE.c
+_DONE = (
+    update(_TABLE)
+    .where(_ROWS.id.in_(bindparam("b_ids", expanding=True)))
+    .values(state="done", attempts=_ROWS.attempts + 1, lease_until=None,
+            delivered_at=bindparam("b_now"), last_status=bindparam("b_status"), last_error=None)
+)  # fmt: skip
+_RETRY = (
+    update(_TABLE)
+    .where(_ROWS.id == bindparam("b_id"))
+    .values(state=bindparam("b_state"), attempts=_ROWS.attempts + 1, lease_until=None,
+            next_attempt_at=bindparam("b_next"), last_status=bindparam("b_status"),
+            last_error=bindparam("b_error"))
+)  # fmt: skip
+_DEFER = (
+    update(_TABLE)
+    .where(_ROWS.id == bindparam("b_id"))
+    .values(state="pending", lease_until=None, next_attempt_at=bindparam("b_next"))
+)
+
+
+async def record_outcomes(
+    conn: AsyncConnection,
+    outcomes: Sequence[Outcome],
+    now: datetime,
+    settings: Settings,
+    rng: random.Random,
+    health: HealthCache,
+) -> None:
+    """Store a batch of outcomes with a few statements for the whole batch, not per row."""
+    done: dict[int | None, list[int]] = defaultdict(list)  # status → ids
+    retried: list[dict[str, Any]] = []
+    deferred: list[dict[str, Any]] = []
+    events: list[tuple[str, HostEvent]] = []
+    for outcome in outcomes:
+        attempt = outcome.attempt
+        if attempt is None:  # not sent: keeps its attempts and last result
+            deferred.append({"b_id": outcome.id, "b_next": outcome.deferred_until or now})
+            continue
+        verdict = judge(attempt, outcome.attempts + 1, now, settings, rng.uniform(0.8, 1.2))
+        if verdict.state == "done":
+            done[attempt.status].append(outcome.id)
+        else:
+            retried.append(
+                {"b_id": outcome.id, "b_state": verdict.state, "b_next": verdict.next_attempt_at,
+                 "b_status": attempt.status, "b_error": attempt.error}
+            )  # fmt: skip
+        event = verdict.host_event
+        if event is not None and health.changes(outcome.host, event):
+            events.append((outcome.host, event))
+    for status, ids in done.items():
+        await conn.execute(_DONE, {"b_ids": ids, "b_now": now, "b_status": status})
+    if retried:
+        await conn.execute(_RETRY, retried)
+    if deferred:
+        await conn.execute(_DEFER, deferred)
+    await record_host_events(conn, events, now, settings)

@@ -27,6 +27,4 @@ def setup_routes(app: web.Application, *, library_page: Handler, measure_page: H
     r.add_get("/libraries/{handle}/outbox", views.outbox_view, name="ap.outbox")
     r.add_get("/libraries/{handle}/followers", views.followers_view, name="ap.followers")
     r.add_get("/libraries/{handle}/following", views.following_view, name="ap.following")
-    r.add_get(
-        "/measures/{uid}", negotiated(measure_page, views.measure_view), name="ap.measure"
-    )
+    r.add_get("/measures/{uid}", negotiated(measure_page, views.measure_view), name="ap.measure")

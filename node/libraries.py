@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from node import outbox
 from node.keypairs import generate_ed25519, generate_rsa
 from node.models import Library, LibraryKeys, Measure, ToolkitResult
+from node.search import reindex_library
 from node.validation import (
     FieldError,
     ValidationError,
@@ -71,6 +72,7 @@ async def update_library(
     for name, value in fields.items():
         setattr(library, name, value)
     await session.flush()
+    await reindex_library(session, library.id)
     await outbox.record(session, library.id, "Update", "Library", library.handle)
     return library
 
@@ -123,3 +125,23 @@ async def set_toolkit_results(
     if fields["visibility"] != "private":
         await outbox.record(session, library.id, "Update", "Library", library.handle)
     return result
+
+
+async def list_known_libraries(
+    session: AsyncSession, *, limit: int = 100, kinds: Sequence[str] = ()
+) -> list[tuple[Library, int]]:
+    """Every library this node knows (its own and peers'), by name, with measure counts."""
+    counts = (
+        select(Measure.library_id, func.count().label("n"))
+        .group_by(Measure.library_id)
+        .subquery()
+    )
+    query = (
+        select(Library, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.library_id == Library.id)
+        .order_by(Library.name, Library.id)
+        .limit(limit)
+    )
+    if kinds:
+        query = query.where(Library.kind.in_(kinds))
+    return [(lib, int(n)) for lib, n in await session.execute(query)]

@@ -35,6 +35,9 @@ class Settings:
     signature_window_seconds: int = 3600
     delivery_workers: int = 4
     delivery_max_attempts: int = 16
+    # POSTs sent whose outcome is not yet committed: more is faster, but a crash re-sends up
+    # to this many (receivers drop them as duplicates by activity id).
+    delivery_max_unrecorded: int = 32
     delivery_poll_seconds: float = 1.0
     delivery_retry_base_seconds: float = 30.0
     delivery_retry_cap_seconds: float = 6 * 3600.0

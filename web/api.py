@@ -1,28 +1,67 @@
-"""The JSON API: measures and libraries this node knows (its own and its peers')."""
+"""The JSON API: search the measures this node knows (its own and its peers'), and libraries."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
 
 from node import keys
+from node.libraries import list_known_libraries
 from node.models import Library, Measure
-from node.search import CursorError, newest_measures
+from node.search import (
+    CursorError,
+    SearchError,
+    SearchResult,
+    UnknownLibrary,
+    search,
+    similar_libraries,
+)
 from node.settings import Settings
+from node.vocab import Vocabularies
+from web.params import ParameterError, parse_search
+
+FACET_SCHEMES = {
+    "kind": "measure-kinds",
+    "fields_of_action": "fields-of-action",
+    "target_groups": "target-groups",
+    "formats": "formats",
+    "cost_band": "cost-bands",
+    "effort": "effort",
+    "status": "statuses",
+    "federal_state": "federal-states",
+    "org_kind": "organisation-kinds",
+}
 
 
-def _bad_parameter(name: str, message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(
-        text=f'{{"error": "invalid parameter", "parameter": "{name}", "message": "{message}"}}',
-        content_type="application/json",
-    )
+def bad_parameter(name: str, message: str) -> web.HTTPBadRequest:
+    """A 400 that names the parameter."""
+    body = {"error": "invalid parameter", "parameter": name, "message": message}
+    return web.HTTPBadRequest(text=json.dumps(body), content_type="application/json")
+
+
+def library_json(settings: Settings, library: Library) -> dict[str, Any]:
+    """A library as the API shows it."""
+    return {
+        "id": library.ap_id or f"{settings.public_url}/libraries/{library.handle}",
+        "handle": library.handle,
+        "account": f"{library.handle}@{library.domain or settings.domain}",
+        "domain": library.domain or settings.domain,
+        "name": library.name,
+        "local": library.is_local,
+        "kind": library.kind,
+        "town": library.town,
+        "federal_state": library.federal_state,
+        "population": library.population,
+        "public_area_m2": library.public_area_m2,
+        "staff_fte": library.staff_fte,
+    }
 
 
 def measure_json(settings: Settings, measure: Measure, library: Library) -> dict[str, Any]:
     """A measure as the API shows it, with where it comes from."""
     local_url = f"{settings.public_url}/measures/{measure.uid}"
-    library_id = library.ap_id or f"{settings.public_url}/libraries/{library.handle}"
     return {
         "id": measure.uid,
         "ap_id": measure.ap_id or local_url,
@@ -47,33 +86,107 @@ def measure_json(settings: Settings, measure: Measure, library: Library) -> dict
             "public_area_m2": measure.snapshot_area_m2,
             "staff_fte": measure.snapshot_fte,
         },
-        "library": {
-            "id": library_id,
-            "handle": library.handle,
-            "domain": library.domain or settings.domain,
-            "name": library.name,
-            "local": library.is_local,
-        },
+        "library": library_json(settings, library),
     }
 
 
-async def measures(request: web.Request) -> web.Response:
-    """GET /api/v1/measures: newest first, keyset-paged (`limit`, `cursor`)."""
-    raw_limit = request.query.get("limit", "20")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
-        raise _bad_parameter("limit", "must be a whole number from 1 to 100")
-    settings = request.app[keys.SETTINGS]
+def result_json(
+    settings: Settings, vocab: Vocabularies, result: SearchResult, lang: str
+) -> dict[str, Any]:
+    """The search result document: items, total, facets and the next cursor."""
+    items = []
+    for hit in result.items:
+        item = measure_json(settings, hit.measure, hit.library)
+        item["title_html"] = hit.title_html
+        item["snippet"] = hit.snippet
+        item["score"] = hit.score
+        item["distance"] = hit.distance
+        items.append(item)
+    facets = {
+        dimension: [
+            {
+                "term": fc.term,
+                "label": vocab[FACET_SCHEMES[dimension]].label(fc.term, lang),
+                "count": fc.count,
+            }
+            for fc in counts
+        ]
+        for dimension, counts in result.facets.items()
+    }
+    return {
+        "items": items,
+        "total": result.total,
+        "facets": facets,
+        "facets_approximate": result.facets_approximate,
+        "order": result.order,
+        "next_cursor": result.next_cursor,
+    }
+
+
+async def run_search(request: web.Request) -> SearchResult:
+    """Parse the request's filters and run the search; bad input becomes a 400."""
+    vocab = request.app[keys.VOCAB]
+    try:
+        query = parse_search(request.query, vocab)
+    except ParameterError as exc:
+        raise bad_parameter(exc.name, exc.message) from None
     async with request.app[keys.SESSIONMAKER]() as session:
         try:
-            page = await newest_measures(
-                session, limit=int(raw_limit), cursor=request.query.get("cursor") or None
+            return await search(session, query)
+        except CursorError as exc:
+            raise bad_parameter("cursor", str(exc)) from None
+        except UnknownLibrary as exc:
+            name = next(
+                (n for n in ("me", "around", "toolkit", "library") if n in request.query), "me"
             )
-        except CursorError:
-            raise _bad_parameter("cursor", "is not a cursor this node gave out") from None
-    return web.json_response(
-        {
-            "items": [measure_json(settings, m, lib) for m, lib in page.items],
-            "total": page.total,
-            "next_cursor": page.next_cursor,
-        }
-    )
+            raise bad_parameter(name, str(exc)) from None
+        except SearchError as exc:
+            raise bad_parameter("query", str(exc)) from None
+
+
+def _lang(request: web.Request) -> str:
+    lang = request.query.get("lang", "de")
+    return lang if lang in ("de", "en") else "de"
+
+
+async def measures(request: web.Request) -> web.Response:
+    """GET /api/v1/measures: filtered, ranked, faceted and paged."""
+    result = await run_search(request)
+    settings, vocab = request.app[keys.SETTINGS], request.app[keys.VOCAB]
+    return web.json_response(result_json(settings, vocab, result, _lang(request)))
+
+
+async def libraries(request: web.Request) -> web.Response:
+    """GET /api/v1/libraries: known libraries, or those most like ``like``."""
+    settings = request.app[keys.SETTINGS]
+    allowed = {"like", "limit", "kind", "lang"}
+    for name in request.query:
+        if name not in allowed:
+            raise bad_parameter(name, "is not a parameter of this endpoint")
+    raw_limit = request.query.get("limit", "20")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
+        raise bad_parameter("limit", "must be a whole number from 1 to 100")
+    kinds = [k for raw in request.query.getall("kind", []) for k in raw.split(",") if k]
+    for kind in kinds:
+        if kind not in request.app[keys.VOCAB]["organisation-kinds"]:
+            raise bad_parameter("kind", f"unknown value {kind!r}")
+    like = request.query.get("like")
+    async with request.app[keys.SESSIONMAKER]() as session:
+        if like:
+            try:
+                ranked = await similar_libraries(session, like, limit=int(raw_limit), kinds=kinds)
+            except SearchError as exc:
+                raise bad_parameter("like", str(exc)) from None
+            items = [
+                library_json(settings, s.library)
+                | {
+                    "measure_count": s.measure_count,
+                    "similarity": round(s.similarity, 4),
+                    "same_state": s.same_state,
+                }
+                for s in ranked
+            ]
+        else:
+            rows = await list_known_libraries(session, limit=int(raw_limit), kinds=kinds)
+            items = [library_json(settings, lib) | {"measure_count": n} for lib, n in rows]
+    return web.json_response({"items": items, "total": len(items)})

@@ -289,12 +289,31 @@ async def test_notify_wakes_the_queue(
     client: aiohttp.ClientSession,
 ) -> None:
     slow_poll = dataclasses.replace(fast, delivery_poll_seconds=30)
-    async with DeliveryQueue(sessionmaker, client, slow_poll, render_to(fast, [peer.url()])) as q:
+    wake = asyncio.Event()  # the app's wake-up event, set by services after recording
+    render = render_to(fast, [peer.url()])
+    async with DeliveryQueue(sessionmaker, client, slow_poll, render, wake=wake) as queue:
         await asyncio.sleep(0.1)  # the queue found nothing and sleeps for 30 s
-        uids = await add_activities(sessionmaker, library.id, 1)
-        q.notify()
+        first = await add_activities(sessionmaker, library.id, 1)
+        wake.set()
         await wait_for(states(sessionmaker, "done"), seconds=5)
-    assert peer.received == ids(fast, uids)
+        second = await add_activities(sessionmaker, library.id, 1)
+        queue.notify()
+        await wait_for(lambda: _count(sessionmaker, "done", 2), seconds=5)
+    assert peer.received == ids(fast, first + second)
+
+
+async def test_batched_recording_delivers_each_activity_once(
+    sessionmaker: Sessions,
+    fast: Settings,
+    library: SenderLibrary,
+    peer: FakePeer,
+    client: aiohttp.ClientSession,
+) -> None:
+    uids = await add_activities(sessionmaker, library.id, 300)
+    render = render_to(fast, [peer.url()])
+    async with DeliveryQueue(sessionmaker, client, fast, render, max_unrecorded=64):
+        await wait_for(lambda: _count(sessionmaker, "done", 300))
+    assert sorted(peer.received) == sorted(ids(fast, uids))
 
 
 async def test_retries_server_errors_then_succeeds(
@@ -391,10 +410,8 @@ async def _attempted(sessions: Sessions) -> bool:
     return bool(found) and all(row.attempts > 0 and row.state != "sending" for row in found)
 
 
-def test_retry_policy(settings: Settings) -> None:
-    s = dataclasses.replace(
-        settings, delivery_retry_base_seconds=30, delivery_retry_cap_seconds=3600
-    )
+def test_retry_policy() -> None:
+    s = Settings(delivery_retry_base_seconds=30, delivery_retry_cap_seconds=3600)
     assert [retry_delay(n, s, 1.0) for n in (1, 2, 3, 8, 100)] == [30, 60, 120, 3600, 3600]
     delays = [retry_delay(2, s, random.uniform(0.8, 1.2)) for _ in range(200)]
     assert 48 <= min(delays) < max(delays) <= 72  # jitter spreads retries of a big fan-out
@@ -554,7 +571,7 @@ async def test_stop_releases_claimed_rows(
     await add_activities(sessionmaker, library.id, 30)
     async with DeliveryQueue(sessionmaker, client, fast, render_to(fast, [peer.url()])):
         await wait_for(lambda: _hits(peer, fast.delivery_workers))
-        assert not await _count(sessionmaker, "pending", 0)  # more claimed than in flight
+        assert await _count(sessionmaker, "sending", 30)  # claimed ahead: more than in flight
     assert {row.state for row in await rows(sessionmaker)} == {"pending"}
     assert {row.lease_until for row in await rows(sessionmaker)} == {None}
 

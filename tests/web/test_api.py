@@ -1,0 +1,174 @@
+"""The search API over HTTP: filters, facets, errors that name the parameter, feeds, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pytest
+from aiohttp.test_utils import TestClient
+from aiohttp.web import Application
+
+from node import keys
+from node.app import create_app
+from node.db import unit_of_work
+from node.interchange import import_measures, read_rows, validate_rows
+from node.libraries import create_library, set_toolkit_results
+from node.settings import Settings
+from tests.typing import ClientFactory
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "measures.json"
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, settings: Settings) -> TestClient[Any, Application]:
+    app = create_app(settings)
+    client = await aiohttp_client(app)
+    vocab = app[keys.VOCAB]
+    async with unit_of_work(app[keys.SESSIONMAKER]) as session:
+        small = await create_library(
+            session, vocab, "heideloh",
+            {"name": "Heideloh", "population": 6000, "staff_fte": 1.5, "public_area_m2": 250,
+             "federal_state": "DE-NI"},
+        )  # fmt: skip
+        await create_library(
+            session, vocab, "grossstadt",
+            {"name": "Großstadt", "population": 600000, "staff_fte": 120, "public_area_m2": 9000},
+        )  # fmt: skip
+        await create_library(
+            session, vocab, "nachbar",
+            {"name": "Nachbarort", "population": 7000, "staff_fte": 2, "public_area_m2": 300,
+             "federal_state": "DE-NI"},
+        )  # fmt: skip
+        await set_toolkit_results(
+            session,
+            vocab,
+            small,
+            {"priority_fields": ["reading-promotion"], "visibility": "public"},
+        )
+        clean = validate_rows(read_rows(EXAMPLES, "json"), vocab)
+        await import_measures(session, small, clean)
+    return client
+
+
+async def get_json(client: TestClient[Any, Application], url: str, status: int = 200) -> Any:
+    response = await client.get(url)
+    assert response.status == status, await response.text()
+    return await response.json()
+
+
+async def test_search_returns_items_total_facets_and_cursor(
+    client: TestClient[Any, Application],
+) -> None:
+    data = await get_json(client, "/api/v1/measures?limit=5")
+    assert data["total"] == 22
+    assert len(data["items"]) == 5
+    assert data["next_cursor"]
+    kinds = {f["term"]: f["count"] for f in data["facets"]["kind"]}
+    assert sum(kinds.values()) == 22
+    assert all(f["label"] for f in data["facets"]["fields_of_action"])
+    second = await get_json(client, f"/api/v1/measures?limit=5&cursor={data['next_cursor']}")
+    assert not {i["id"] for i in second["items"]} & {i["id"] for i in data["items"]}
+
+
+async def test_filters_combine(client: TestClient[Any, Application]) -> None:
+    everything = await get_json(client, "/api/v1/measures?limit=100")
+    wanted_kinds = ("measure", "event-concept")
+    expected = [
+        i
+        for i in everything["items"]
+        if "reading-promotion" in i["fields_of_action"] and i["kind"] in wanted_kinds
+    ]
+    data = await get_json(
+        client, "/api/v1/measures?field=reading-promotion&kind=measure&kind=event-concept&limit=100"
+    )
+    assert {i["id"] for i in data["items"]} == {i["id"] for i in expected}
+    assert data["total"] == len(expected)
+    by_label = await get_json(client, "/api/v1/measures?field=Leseförderung&limit=100")
+    assert by_label["total"] >= data["total"]
+
+
+async def test_size_filters_and_libraries_like_mine(client: TestClient[Any, Application]) -> None:
+    small = await get_json(client, "/api/v1/measures?population_max=10000")
+    assert small["total"] == 22
+    big = await get_json(client, "/api/v1/measures?population_min=100000")
+    assert big["total"] == 0
+    near = await get_json(client, "/api/v1/measures?around=nachbar&around_percent=30")
+    assert near["total"] == 22
+    like = await get_json(client, "/api/v1/libraries?like=heideloh")
+    assert [lib["handle"] for lib in like["items"]] == ["nachbar", "grossstadt"]
+    assert like["items"][0]["same_state"] is True
+    everyone = await get_json(client, "/api/v1/libraries")
+    counts = {lib["handle"]: lib["measure_count"] for lib in everyone["items"]}
+    assert counts == {"heideloh": 22, "grossstadt": 0, "nachbar": 0}
+
+
+async def test_toolkit_and_text(client: TestClient[Any, Application]) -> None:
+    toolkit = await get_json(client, "/api/v1/measures?toolkit=heideloh&limit=100")
+    assert toolkit["total"] > 0
+    assert all("reading-promotion" in i["fields_of_action"] for i in toolkit["items"])
+    everything = await get_json(client, "/api/v1/measures?limit=100")
+    word = everything["items"][0]["title"].split()[0]
+    text = await get_json(client, f"/api/v1/measures?q={word}")
+    assert text["total"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("kind=rakete", "kind"),
+        ("field=Raketenbau", "field"),
+        ("published_from=gestern", "published_from"),
+        ("population_min=5000&population_max=10", "population_min"),
+        ("population_min=-1", "population_min"),
+        ("numbers=yesterday", "numbers"),
+        ("me=niemand", "me"),
+        ("around=Bad Handle", "around"),
+        ("cursor=xyz", "cursor"),
+        ("colour=blue", "colour"),
+        ("order=random", "order"),
+    ],
+)
+async def test_invalid_parameters_are_named(
+    client: TestClient[Any, Application], query: str, parameter: str
+) -> None:
+    data = await get_json(client, f"/api/v1/measures?{query}", status=400)
+    assert data["parameter"] == parameter
+    assert data["message"]
+
+
+async def test_atom_feed_and_csv(client: TestClient[Any, Application]) -> None:
+    response = await client.get("/api/v1/measures.atom?field=reading-promotion")
+    assert response.status == 200
+    assert response.content_type == "application/atom+xml"
+    feed = ET.fromstring(await response.read())  # noqa: S314  (our own server's output)
+    entries = feed.findall("{http://www.w3.org/2005/Atom}entry")
+    filtered = await get_json(client, "/api/v1/measures?field=reading-promotion")
+    assert len(entries) == filtered["total"]
+    response = await client.get("/api/v1/measures.csv?field=reading-promotion")
+    assert response.status == 200
+    rows = list(csv.DictReader(io.StringIO(await response.text())))
+    assert len(rows) == filtered["total"]
+    assert all("reading-promotion" in r["fields_of_action"] for r in rows)
+    assert (await client.get("/api/v1/measures.csv?limit=0")).status == 400
+
+
+async def test_openapi_documents_every_parameter_the_api_accepts(
+    client: TestClient[Any, Application],
+) -> None:
+    doc = await get_json(client, "/api/v1/openapi.json")
+    assert doc["openapi"].startswith("3.")
+    params = doc["paths"]["/api/v1/measures"]["get"]["parameters"]
+    names = {p["name"] for p in params}
+    assert {"q", "field", "kind", "population_min", "around", "toolkit", "me", "cursor"} <= names
+    for name in names:  # each documented parameter is accepted (not "is not a parameter")
+        response = await client.get(f"/api/v1/measures?{name}=")
+        body = await response.json()
+        assert response.status == 200 or body.get("parameter") == name, (name, body)
+    routes = {r.get_info().get("path") for r in client.app.router.routes()}
+    assert set(doc["paths"]) <= routes

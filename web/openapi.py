@@ -1,0 +1,218 @@
+"""The OpenAPI 3 document of the JSON API, built from the same tables the handlers use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from node import keys
+from node.vocab import Vocabularies
+from web.params import LIBRARY_REF, parameters
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_NUMBER = {"type": ["number", "null"]}
+STRINGS = {"type": "array", "items": {"type": "string"}}
+
+LIBRARY = {
+    "type": "object",
+    "required": ["id", "handle", "account", "domain", "name", "local", "kind"],
+    "properties": {
+        "id": {"type": "string", "format": "uri"},
+        "handle": {"type": "string"},
+        "account": {"type": "string"},
+        "domain": {"type": "string"},
+        "name": {"type": "string"},
+        "local": {"type": "boolean"},
+        "kind": {"type": "string"},
+        "town": {"type": "string"},
+        "federal_state": NULLABLE_STRING,
+        "population": {"type": ["integer", "null"]},
+        "public_area_m2": NULLABLE_NUMBER,
+        "staff_fte": NULLABLE_NUMBER,
+        "measure_count": {"type": "integer"},
+        "similarity": {"type": "number"},
+        "same_state": {"type": "boolean"},
+    },
+}
+
+MEASURE = {
+    "type": "object",
+    "required": ["id", "ap_id", "url", "local", "kind", "title", "published", "library"],
+    "properties": {
+        "id": {"type": "string"},
+        "ap_id": {"type": "string", "format": "uri"},
+        "url": {"type": "string"},
+        "local": {"type": "boolean"},
+        "kind": {"type": "string"},
+        "title": {"type": "string"},
+        "title_html": {"type": "string"},
+        "summary": {"type": "string"},
+        "snippet": {"type": "string"},
+        "fields_of_action": STRINGS,
+        "target_groups": STRINGS,
+        "formats": STRINGS,
+        "partners": STRINGS,
+        "tags": STRINGS,
+        "effort": NULLABLE_STRING,
+        "cost_band": NULLABLE_STRING,
+        "status": {"type": "string"},
+        "licence": {"type": "string"},
+        "published": {"type": "string", "format": "date-time"},
+        "updated": {"type": "string", "format": "date-time"},
+        "score": NULLABLE_NUMBER,
+        "distance": NULLABLE_NUMBER,
+        "snapshot": {
+            "type": "object",
+            "properties": {
+                "population": {"type": ["integer", "null"]},
+                "public_area_m2": NULLABLE_NUMBER,
+                "staff_fte": NULLABLE_NUMBER,
+            },
+        },
+        "library": {"$ref": "#/components/schemas/Library"},
+    },
+}
+
+FACET = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["term", "label", "count"],
+        "properties": {
+            "term": {"type": "string"},
+            "label": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+        },
+    },
+}
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string"},
+        "parameter": {"type": "string"},
+        "message": {"type": "string"},
+    },
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document."""
+    bad = _json({"$ref": "#/components/schemas/Error"}, "An invalid parameter (it is named)")
+    search_params = parameters(vocab)
+    result = {
+        "type": "object",
+        "required": ["items", "total", "facets", "facets_approximate", "order", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Measure"}},
+            "total": {"type": "integer", "minimum": 0},
+            "facets": {"type": "object", "additionalProperties": FACET},
+            "facets_approximate": {"type": "boolean"},
+            "order": {"type": "string"},
+            "next_cursor": NULLABLE_STRING,
+        },
+    }
+    feed = {"description": "The same search", "content": {}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "bibnetz node API",
+            "version": "1",
+            "description": "Measures and libraries known to this bibnetz node.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/api/v1/measures": {
+                "get": {
+                    "operationId": "searchMeasures",
+                    "summary": "Search measures (own and received)",
+                    "parameters": search_params,
+                    "responses": {
+                        "200": _json(result, "A page of results with facet counts"),
+                        "400": bad,
+                    },
+                }
+            },
+            "/api/v1/measures.atom": {
+                "get": {
+                    "operationId": "searchMeasuresAtom",
+                    "summary": "The same search as an Atom feed (newest first)",
+                    "parameters": search_params,
+                    "responses": {
+                        "200": feed | {"content": {"application/atom+xml": {}}},
+                        "400": bad,
+                    },
+                }
+            },
+            "/api/v1/measures.csv": {
+                "get": {
+                    "operationId": "searchMeasuresCsv",
+                    "summary": "The same search as CSV (up to 5,000 rows)",
+                    "parameters": search_params,
+                    "responses": {"200": feed | {"content": {"text/csv": {}}}, "400": bad},
+                }
+            },
+            "/api/v1/libraries": {
+                "get": {
+                    "operationId": "listLibraries",
+                    "summary": "Known libraries, or those most like a given one",
+                    "parameters": [
+                        {
+                            "name": "like",
+                            "in": "query",
+                            "schema": LIBRARY_REF,
+                            "description": "Order by similarity to this library",
+                        },
+                        {
+                            "name": "kind",
+                            "in": "query",
+                            "style": "form",
+                            "explode": True,
+                            "schema": {
+                                "type": "array",
+                                "items": {
+                                    "type": "string",
+                                    "enum": list(vocab["organisation-kinds"].ids),
+                                },
+                            },
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["items", "total"],
+                                "properties": {
+                                    "items": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Library"},
+                                    },
+                                    "total": {"type": "integer"},
+                                },
+                            },
+                            "Libraries with their measure counts",
+                        ),
+                        "400": bad,
+                    },
+                }
+            },
+        },
+        "components": {"schemas": {"Measure": MEASURE, "Library": LIBRARY, "Error": ERROR}},
+    }
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """GET /api/v1/openapi.json."""
+    settings = request.app[keys.SETTINGS]
+    return web.json_response(document(request.app[keys.VOCAB], settings.public_url))
