@@ -16,7 +16,6 @@ from node.libraries import create_library, get_local_library
 from node.measures import create_measure
 from tests.peers import Network, RunningNode
 
-
 AS_JSON = "application/activity+json"
 MASTODON_ACTOR_TYPES = {"Person", "Service", "Organization", "Group", "Application"}
 
