@@ -41,6 +41,15 @@ def bad_parameter(name: str, message: str) -> web.HTTPBadRequest:
     return web.HTTPBadRequest(text=json.dumps(body), content_type="application/json")
 
 
+def unknown_library(request: web.Request, message: str) -> web.HTTPNotFound:
+    """A 404 naming the parameter that refers to a library this node does not know."""
+    name = next(
+        (n for n in ("me", "around", "toolkit", "library", "like") if n in request.query), "me"
+    )
+    body = {"error": "unknown library", "parameter": name, "message": message}
+    return web.HTTPNotFound(text=json.dumps(body), content_type="application/json")
+
+
 def library_json(settings: Settings, library: Library) -> dict[str, Any]:
     """A library as the API shows it."""
     return {
@@ -136,10 +145,7 @@ async def run_search(request: web.Request) -> SearchResult:
         except CursorError as exc:
             raise bad_parameter("cursor", str(exc)) from None
         except UnknownLibrary as exc:
-            name = next(
-                (n for n in ("me", "around", "toolkit", "library") if n in request.query), "me"
-            )
-            raise bad_parameter(name, str(exc)) from None
+            raise unknown_library(request, str(exc)) from None
         except SearchError as exc:
             raise bad_parameter("query", str(exc)) from None
 
@@ -175,6 +181,8 @@ async def libraries(request: web.Request) -> web.Response:
         if like:
             try:
                 ranked = await similar_libraries(session, like, limit=int(raw_limit), kinds=kinds)
+            except UnknownLibrary as exc:
+                raise unknown_library(request, str(exc)) from None
             except SearchError as exc:
                 raise bad_parameter("like", str(exc)) from None
             items = [

@@ -10,8 +10,8 @@ from xml.etree import ElementTree as ET
 from aiohttp import web
 
 from node import keys
-from node.search import CursorError, SearchError, search
-from web.api import bad_parameter
+from node.search import CursorError, SearchError, UnknownLibrary, search
+from web.api import bad_parameter, unknown_library
 from web.params import ParameterError, parse_search
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -34,6 +34,8 @@ async def atom(request: web.Request) -> web.Response:
     async with request.app[keys.SESSIONMAKER]() as session:
         try:
             result = await search(session, query)
+        except UnknownLibrary as exc:
+            raise unknown_library(request, str(exc)) from None
         except (SearchError, CursorError) as exc:
             raise bad_parameter("query", str(exc)) from None
     ET.register_namespace("", ATOM)
@@ -79,6 +81,8 @@ async def csv_export(request: web.Request) -> web.Response:
         while rows < CSV_MAX_ROWS:
             try:
                 result = await search(session, query)
+            except UnknownLibrary as exc:
+                raise unknown_library(request, str(exc)) from None
             except (SearchError, CursorError) as exc:
                 raise bad_parameter("query", str(exc)) from None
             for hit in result.items:

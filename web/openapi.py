@@ -105,6 +105,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
     """The OpenAPI 3.1 document."""
     bad = _json({"$ref": "#/components/schemas/Error"}, "An invalid parameter (it is named)")
+    unknown = _json(
+        {"$ref": "#/components/schemas/Error"}, "A library named by a parameter is not known here"
+    )
     search_params = parameters(vocab)
     result = {
         "type": "object",
@@ -136,6 +139,7 @@ def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
                     "responses": {
                         "200": _json(result, "A page of results with facet counts"),
                         "400": bad,
+                        "404": unknown,
                     },
                 }
             },
@@ -147,6 +151,7 @@ def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
                     "responses": {
                         "200": feed | {"content": {"application/atom+xml": {}}},
                         "400": bad,
+                        "404": unknown,
                     },
                 }
             },
@@ -155,7 +160,11 @@ def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
                     "operationId": "searchMeasuresCsv",
                     "summary": "The same search as CSV (up to 5,000 rows)",
                     "parameters": search_params,
-                    "responses": {"200": feed | {"content": {"text/csv": {}}}, "400": bad},
+                    "responses": {
+                        "200": feed | {"content": {"text/csv": {}}},
+                        "400": bad,
+                        "404": unknown,
+                    },
                 }
             },
             "/api/v1/libraries": {
@@ -204,6 +213,7 @@ def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
                             "Libraries with their measure counts",
                         ),
                         "400": bad,
+                        "404": unknown,
                     },
                 }
             },

@@ -109,12 +109,14 @@ def _one(query: MultiMapping[str], name: str) -> str | None:
     values = query.getall(name, [])
     if len(values) > 1:
         raise ParameterError(name, "may be given only once")
+    if values and values[0] == "" and name != "q":
+        raise ParameterError(name, "is empty (leave it out instead)")
     return values[0] if values else None
 
 
 def _number(query: MultiMapping[str], name: str) -> float | None:
     raw = _one(query, name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         value = float(raw)
@@ -127,7 +129,7 @@ def _number(query: MultiMapping[str], name: str) -> float | None:
 
 def _choice(query: MultiMapping[str], name: str, allowed: tuple[str, ...], default: str) -> str:
     raw = _one(query, name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if raw not in allowed:
         raise ParameterError(name, f"must be one of {', '.join(allowed)}")
@@ -146,7 +148,7 @@ def _date(query: MultiMapping[str], name: str) -> date | None:
 
 def _library(query: MultiMapping[str], name: str) -> str | None:
     raw = _one(query, name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     return _check_ref(name, raw)
 
@@ -173,7 +175,7 @@ def parse_search(query: MultiMapping[str], vocab: Vocabularies) -> SearchQuery:
         for raw in query.getall(name, []):
             for part in raw.split(","):
                 if not part.strip():
-                    continue
+                    raise ParameterError(name, "is empty (leave it out instead)")
                 term = vocab[scheme].resolve(part)
                 if term is None:
                     raise ParameterError(name, f"unknown value {part!r}")
@@ -192,7 +194,7 @@ def parse_search(query: MultiMapping[str], vocab: Vocabularies) -> SearchQuery:
     if around is not None:
         percent = _number(query, "around_percent")
         dims = tuple(
-            part for raw in query.getall("around_dims", []) for part in raw.split(",") if part
+            part for raw in query.getall("around_dims", []) for part in raw.split(",")
         ) or ("population", "area", "fte")
         for dim in dims:
             if dim not in ("population", "area", "fte"):

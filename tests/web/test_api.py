@@ -127,7 +127,6 @@ async def test_toolkit_and_text(client: TestClient[Any, Application]) -> None:
         ("population_min=5000&population_max=10", "population_min"),
         ("population_min=-1", "population_min"),
         ("numbers=yesterday", "numbers"),
-        ("me=niemand", "me"),
         ("around=Bad Handle", "around"),
         ("cursor=xyz", "cursor"),
         ("colour=blue", "colour"),
@@ -140,6 +139,15 @@ async def test_invalid_parameters_are_named(
     data = await get_json(client, f"/api/v1/measures?{query}", status=400)
     assert data["parameter"] == parameter
     assert data["message"]
+
+
+async def test_unknown_library_is_a_404_naming_the_parameter(
+    client: TestClient[Any, Application],
+) -> None:
+    data = await get_json(client, "/api/v1/measures?me=niemand", status=404)
+    assert data["parameter"] == "me"
+    data = await get_json(client, "/api/v1/libraries?like=niemand@elsewhere.example", status=404)
+    assert data["parameter"] == "like"
 
 
 async def test_atom_feed_and_csv(client: TestClient[Any, Application]) -> None:
