@@ -45,7 +45,7 @@ def test_every_command_has_help() -> None:
         ["measure", "import"], ["measure", "export"], ["user"], ["user", "add"], ["db"],
         ["db", "upgrade"], ["db", "downgrade"], ["demo"], ["follow"], ["unfollow"], ["following"],
         ["followers"], ["followers", "list"], ["followers", "approve"], ["followers", "reject"],
-        ["block"], ["unblock"], ["deliveries"],
+        ["block"], ["unblock"], ["deliveries"], ["index"], ["index", "rebuild"],
     ]  # fmt: skip
     for command in commands:
         result = runner.invoke(main, [*command, "--help"])
