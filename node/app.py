@@ -7,14 +7,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
 
-from node import keys, migrate
-from node.db import create_engine, create_sessionmaker, unit_of_work
-from node.instance import ensure_admin, ensure_instance
-from node.settings import Settings
-from node.vocab import load_vocabularies
 from federation.routes import setup_routes as setup_federation_routes
 from federation.safety import make_connector
 from federation.setup import federation_ctx
+from node import keys, migrate
+from node.db import create_engine, create_sessionmaker, unit_of_work
+from node.instance import ensure_admin, ensure_instance
+from node.search import index_is_stale, rebuild
+from node.settings import Settings
+from node.vocab import load_vocabularies
 from web import views as web_views
 from web.routes import setup_routes as setup_web_routes
 from web.templating import setup_templates
@@ -29,6 +30,12 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     try:
         await migrate.upgrade(engine)
         sessionmaker = create_sessionmaker(engine)
+        async with unit_of_work(sessionmaker) as session:
+            if await index_is_stale(session):
+                # After the migration that added the index, or an interrupted rebuild.
+                log.info("search index is incomplete: rebuilding it")
+                count = await rebuild(session)
+                log.info("search index rebuilt: %d measures", count)
         async with unit_of_work(sessionmaker) as session:
             await ensure_instance(session, settings.node_name)
             first = await ensure_admin(session, settings.domain)

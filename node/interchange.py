@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from node import outbox
 from node.measures import apply_changes, new_measure_values
 from node.models import Library, Measure, utcnow
+from node.search import index_measures, index_uids
 from node.validation import MEASURE_FIELDS, FieldError, ValidationError, validate_measure
 from node.vocab import Vocabularies
 
@@ -208,6 +209,7 @@ async def import_measures(
 
     created = updated = unchanged = 0
     batch: list[dict[str, Any]] = []
+    changed_ids: list[int] = []
     for _row, fields in clean_rows:
         current = existing.get(fields.get("uid", ""))
         if current is None:
@@ -215,6 +217,7 @@ async def import_measures(
             created += 1
         elif apply_changes(current, fields):
             current.updated_at = utcnow()
+            changed_ids.append(current.id)
             updated += 1
             if announce:
                 await outbox.record(session, library.id, "Update", "Measure", current.uid)
@@ -225,6 +228,7 @@ async def import_measures(
         if progress:
             progress(1)
     await _insert_batch(session, library, batch, announce)
+    await index_measures(session, changed_ids)
     return ImportResult(created, updated, unchanged)
 
 
@@ -235,6 +239,7 @@ async def _insert_batch(
         return
     # Core executemany: an import of thousands of rows must not build ORM objects one by one.
     await session.execute(insert(Measure), batch)
+    await index_uids(session, [v["uid"] for v in batch])
     if announce:
         await outbox.record_many(
             session, library.id, "Create", "Measure", [v["uid"] for v in batch]

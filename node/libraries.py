@@ -132,9 +132,7 @@ async def list_known_libraries(
 ) -> list[tuple[Library, int]]:
     """Every library this node knows (its own and peers'), by name, with measure counts."""
     counts = (
-        select(Measure.library_id, func.count().label("n"))
-        .group_by(Measure.library_id)
-        .subquery()
+        select(Measure.library_id, func.count().label("n")).group_by(Measure.library_id).subquery()
     )
     query = (
         select(Library, func.coalesce(counts.c.n, 0))

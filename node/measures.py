@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from node import outbox
 from node.libraries import NotFound
 from node.models import Library, Measure, Tombstone, utcnow
+from node.search import index_measures
 from node.validation import ValidationError, validate_measure
 from node.vocab import Vocabularies
 
@@ -52,6 +53,7 @@ async def create_measure(
     measure = new_measure(library, fields)
     session.add(measure)
     await session.flush()
+    await index_measures(session, [measure.id])
     await outbox.record(session, library.id, "Create", "Measure", measure.uid)
     return measure
 
@@ -78,6 +80,7 @@ async def update_measure(
     if apply_changes(measure, fields):
         measure.updated_at = utcnow()
         await session.flush()
+        await index_measures(session, [measure.id])
         await outbox.record(session, measure.library_id, "Update", "Measure", measure.uid)
     return measure
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.models import Library, Measure, Reply, utcnow
+from node.search import index_measures, reindex_library
 
 
 async def upsert_library(
@@ -33,6 +34,7 @@ async def upsert_library(
             setattr(library, name, value)
         library.url = url
     await session.flush()
+    await reindex_library(session, library.id)
     return library
 
 
@@ -56,6 +58,7 @@ async def upsert_measure(
         )
         session.add(measure)
         await session.flush()
+        await index_measures(session, [measure.id])
         return measure, True
     if measure.library_id != library.id:
         raise PermissionError(f"{ap_id} belongs to another library")
@@ -63,6 +66,7 @@ async def upsert_measure(
         setattr(measure, name, value)
     measure.updated_at = utcnow()
     await session.flush()
+    await index_measures(session, [measure.id])
     return measure, False
 
 

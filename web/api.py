@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiohttp import web
@@ -20,8 +21,9 @@ from node.search import (
 )
 from node.settings import Settings
 from node.vocab import Vocabularies
-from web.params import ParameterError, parse_search
+from web.params import LIBRARY_REF, ParameterError, parse_search
 
+LIBRARY_REF_RE = re.compile(LIBRARY_REF["pattern"])
 FACET_SCHEMES = {
     "kind": "measure-kinds",
     "fields_of_action": "fields-of-action",
@@ -177,6 +179,11 @@ async def libraries(request: web.Request) -> web.Response:
         if kind not in request.app[keys.VOCAB]["organisation-kinds"]:
             raise bad_parameter("kind", f"unknown value {kind!r}")
     like = request.query.get("like")
+    if like is not None and not LIBRARY_REF_RE.fullmatch(like):
+        raise bad_parameter("like", "must be a library handle, or handle@domain for a peer")
+    if len(request.query.getall("like", [])) > 1 or len(request.query.getall("limit", [])) > 1:
+        raise bad_parameter("like" if len(request.query.getall("like", [])) > 1 else "limit",
+                            "may be given only once")  # fmt: skip
     async with request.app[keys.SESSIONMAKER]() as session:
         if like:
             try:

@@ -43,6 +43,8 @@ TERM_FILTERS: dict[str, tuple[str, str, str]] = {
     "org_kind": ("organisation-kinds", "org_kinds", "Kind of publishing organisation"),
 }
 RANGES = {"population": "population", "area": "area_m2", "fte": "fte"}
+MAX_NUMBER = 1e9  # far above any library, far below what floats and SQL integers mishandle
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 LIBRARY_REF = {
     "type": "string",
     "pattern": r"^@?[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?(@[A-Za-z0-9.:-]+)?$",
@@ -61,8 +63,16 @@ def parameters(vocab: Vocabularies) -> list[dict[str, Any]]:
     for name, (scheme, _field, description) in TERM_FILTERS.items():
         params.append(_p(name, _terms(vocab, scheme), f"{description}; repeat for OR", True))
     params += [
-        _p("published_from", {"type": "string", "format": "date"}, "Published on or after"),
-        _p("published_to", {"type": "string", "format": "date"}, "Published on or before"),
+        _p(
+            "published_from",
+            {"type": "string", "format": "date"},
+            f"Published on or after ({FIRST_DAY} to {LAST_DAY})",
+        ),
+        _p(
+            "published_to",
+            {"type": "string", "format": "date"},
+            f"Published on or before ({FIRST_DAY} to {LAST_DAY})",
+        ),
     ]
     for name in RANGES:
         for end in ("min", "max"):
@@ -122,8 +132,8 @@ def _number(query: MultiMapping[str], name: str) -> float | None:
         value = float(raw)
     except ValueError:
         raise ParameterError(name, "must be a number") from None
-    if value != value or value < 0 or value in (float("inf"),):
-        raise ParameterError(name, "must be a number ≥ 0")
+    if value != value or not 0 <= value <= MAX_NUMBER:
+        raise ParameterError(name, f"must be a number from 0 to {MAX_NUMBER:g}")
     return value
 
 
@@ -141,9 +151,12 @@ def _date(query: MultiMapping[str], name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise ParameterError(name, "must be a date like 2025-03-31") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ParameterError(name, f"must lie between {FIRST_DAY} and {LAST_DAY}")
+    return day
 
 
 def _library(query: MultiMapping[str], name: str) -> str | None:
@@ -191,16 +204,18 @@ def parse_search(query: MultiMapping[str], vocab: Vocabularies) -> SearchQuery:
             values[field] = Range(low, high)
     values["numbers"] = _choice(query, "numbers", ("snapshot", "current"), "snapshot")
     around = _library(query, "around")
+    percent = _number(query, "around_percent")
+    if percent is not None and percent > 1000:
+        raise ParameterError("around_percent", "must be at most 1000")
+    dims = tuple(part for raw in query.getall("around_dims", []) for part in raw.split(",")) or (
+        "population",
+        "area",
+        "fte",
+    )
+    for dim in dims:
+        if dim not in ("population", "area", "fte"):
+            raise ParameterError("around_dims", f"unknown dimension {dim!r}")
     if around is not None:
-        percent = _number(query, "around_percent")
-        dims = tuple(
-            part for raw in query.getall("around_dims", []) for part in raw.split(",")
-        ) or ("population", "area", "fte")
-        for dim in dims:
-            if dim not in ("population", "area", "fte"):
-                raise ParameterError("around_dims", f"unknown dimension {dim!r}")
-        if percent is not None and percent > 1000:
-            raise ParameterError("around_percent", "must be at most 1000")
         values["around"] = Around(around, 50.0 if percent is None else percent, dims)
     values["toolkit"] = _library(query, "toolkit")
     values["toolkit_match"] = _choice(query, "toolkit_match", ("any", "all"), "any")
@@ -215,7 +230,10 @@ def parse_search(query: MultiMapping[str], vocab: Vocabularies) -> SearchQuery:
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
             raise ParameterError("limit", "must be a whole number from 1 to 100")
         values["limit"] = int(raw_limit)
-    values["cursor"] = _one(query, "cursor") or None
+    cursor = _one(query, "cursor")
+    if cursor is not None and len(cursor) > 200:
+        raise ParameterError("cursor", "is not a cursor this node gave out")
+    values["cursor"] = cursor
     values["with_facets"] = _choice(query, "facets", ("true", "false"), "true") == "true"
     return SearchQuery(**values)
 

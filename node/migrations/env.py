@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 
 import node.models  # noqa: F401  (registers every table on the metadata)
 from node.db import Base
+from node.search.schema import include_name
 
 target_metadata = Base.metadata
 
@@ -18,6 +19,8 @@ def run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # Full-text objects differ per database and live outside the models on purpose.
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

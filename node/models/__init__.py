@@ -15,6 +15,7 @@ from node.models.instance import Instance
 from node.models.library import Library, LibraryKeys, ToolkitResult
 from node.models.measure import Measure
 from node.models.outbox import OutboxActivity
+from node.models.search import MeasureSearch, MeasureText
 from node.models.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "Library",
     "LibraryKeys",
     "Measure",
+    "MeasureSearch",
+    "MeasureText",
     "OutboxActivity",
     "PeerHost",
     "RemoteActor",

@@ -4,6 +4,11 @@ A real node runs as a subprocess with example data; the schemathesis CLI generat
 invalid requests from /api/v1/openapi.json and checks every answer: no server errors, status
 codes and content types as documented, JSON bodies that match the response schemas, and
 invalid input rejected with 400.
+
+Left out: ``positive_data_acceptance`` (it expects every schema-valid request to succeed, but
+opaque page cursors and cross-parameter rules such as population_min ≤ population_max
+cannot be expressed in a schema; those answer a documented 400), and the checks about
+authentication and resources, which a read-only public API has none of.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from tests.peers import free_port
 EXAMPLES = Path(__file__).parents[2] / "examples" / "measures.csv"
 
 
-async def _run(*args: str, env: dict[str, str]) -> tuple[int, str]:
+async def _run(*args: str, env: dict[str, str], cwd: Path | None = None) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env, cwd=cwd
     )
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode()
@@ -61,11 +66,11 @@ async def test_api_conforms_to_its_openapi_document(tmp_path: Path, database_url
                     await asyncio.sleep(0.05)
         code, out = await _run(
             st, "run", f"http://127.0.0.1:{port}/api/v1/openapi.json",
-            "--checks", "all", "--exclude-checks", "ignored_auth,use_after_free,"
-            "ensure_resource_availability,object_level_authorization",
+            "--checks", "all", "--exclude-checks", "positive_data_acceptance,ignored_auth,"
+            "use_after_free,ensure_resource_availability,object_level_authorization",
             "--phases", "examples,coverage,fuzzing", "--max-examples", "40",
             "--workers", "2", "--max-failures", "5", "--no-color",
-            env=env | {"SCHEMATHESIS_HOOKS": ""},
+            env=env | {"SCHEMATHESIS_HOOKS": ""}, cwd=tmp_path,  # its cache stays out of the repo
         )  # fmt: skip
     finally:
         server.send_signal(signal.SIGTERM)

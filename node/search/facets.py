@@ -1,0 +1,127 @@
+"""Facet dimensions, their index tokens, and facet counting over a set of hits.
+
+A measure's facets (kind, fields of action, …) are stored as opaque tokens next to its
+words, so the full-text engine filters by them (fast doclist / GIN intersection) and a
+hit's whole facet set is one short string to count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from node.search.similarity import profile_log
+
+# API name → short code inside the tokens (kept short: every measure carries ~12 tokens).
+DIMENSIONS: Mapping[str, str] = {
+    "kind": "kind",
+    "fields_of_action": "field",
+    "target_groups": "group",
+    "formats": "format",
+    "cost_band": "cost",
+    "effort": "effort",
+    "status": "status",
+    "federal_state": "state",
+    "org_kind": "org",
+}
+_BY_CODE = {code: name for name, code in DIMENSIONS.items()}
+LIST_DIMENSIONS = ("fields_of_action", "target_groups", "formats")
+SCALAR_DIMENSIONS = ("kind", "cost_band", "effort", "status", "federal_state", "org_kind")
+_PREFIX = "zz"  # + hex: alphanumeric for FTS5 and PostgreSQL alike, never a stemmed word
+
+
+# Size buckets: one token per number and basis, each bucket a factor of 1.25 wide on the
+# same log scale as similarity. A range filter ORs the buckets it spans, so the full-text
+# engine narrows the hits before the exact comparison on measure_search.
+BUCKET_WIDTH = math.log(1.25)
+BUCKET_CODES: Mapping[tuple[str, str], str] = {
+    ("snapshot", "population"): "sp",
+    ("snapshot", "area"): "sa",
+    ("snapshot", "fte"): "sf",
+    ("current", "population"): "cp",
+    ("current", "area"): "ca",
+    ("current", "fte"): "cf",
+}
+# Wider ranges (e.g. open-ended ones) are left to the exact comparison alone.
+MAX_BUCKETS = 12
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    """How many results carry this term (estimated when the facets are approximate)."""
+
+    term: str
+    count: int
+
+
+@lru_cache(maxsize=4096)
+def facet_token(dimension: str, term: str) -> str:
+    """The index token of one (API dimension name, term)."""
+    return _token(DIMENSIONS[dimension], term)
+
+
+def _token(code: str, term: str) -> str:
+    return _PREFIX + f"{code}:{term}".encode().hex()
+
+
+def bucket_token(numbers: str, dimension: str, value: float | None) -> str | None:
+    """The size-bucket token of one number ("snapshot"/"current", "population"/…)."""
+    log = profile_log(dimension, value)
+    if log is None:
+        return None
+    return _token(BUCKET_CODES[(numbers, dimension)], str(math.floor(log / BUCKET_WIDTH)))
+
+
+def bucket_tokens(
+    numbers: str, dimension: str, low: float | None, high: float | None
+) -> tuple[str, ...] | None:
+    """Tokens of every bucket a range touches, or None when that is too many to help."""
+    low_log = profile_log(dimension, max(low or 0.0, 0.0))
+    high_log = profile_log(dimension, high)
+    if low_log is None or high_log is None:
+        return None
+    # A hair of slack so rounding in log() can never drop a boundary value's bucket.
+    first = math.floor(low_log / BUCKET_WIDTH - 1e-9)
+    last = math.floor(high_log / BUCKET_WIDTH + 1e-9)
+    if last - first + 1 > MAX_BUCKETS:
+        return None
+    code = BUCKET_CODES[(numbers, dimension)]
+    return tuple(_token(code, str(b)) for b in range(first, last + 1))
+
+
+@lru_cache(maxsize=4096)
+def _decode(token: str) -> tuple[str, str] | None:
+    try:
+        code, _, term = bytes.fromhex(token[len(_PREFIX) :]).decode().partition(":")
+    except ValueError:
+        return None
+    name = _BY_CODE.get(code)
+    return (name, term) if name else None
+
+
+def facet_dimension(token: str) -> str | None:
+    """The short dimension (or bucket) code of a token (None for foreign tokens)."""
+    try:
+        code, _, _ = bytes.fromhex(token[len(_PREFIX) :]).decode().partition(":")
+    except ValueError:
+        return None
+    return code
+
+
+def count_facets(facet_texts: Iterable[str], scale: float = 1.0) -> dict[str, list[FacetCount]]:
+    """Count terms per dimension over the hits' facet strings, most frequent first.
+
+    ``scale`` (total / sample size) turns counts over a sample into estimates.
+    """
+    counts = Counter(" ".join(facet_texts).split())
+    out: dict[str, list[FacetCount]] = {name: [] for name in DIMENSIONS}
+    for token, number in counts.items():
+        decoded = _decode(token)
+        if decoded:
+            out[decoded[0]].append(FacetCount(decoded[1], round(number * scale)))
+    for items in out.values():
+        items.sort(key=lambda item: (-item.count, item.term))
+    return out

@@ -1,0 +1,255 @@
+"""The search service: filters, full text, facet counts, ranking and paging in one call."""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Float, func, literal, null, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from node.models import Library, Measure, MeasureSearch, utcnow
+from node.search import schema, sql
+from node.search.facets import DIMENSIONS, FacetCount, count_facets
+from node.search.paging import CursorError
+from node.search.plan import Plan, SearchQuery, resolve
+from node.search.similarity import SearchError, similarity
+from node.search.text import highlight, snippet
+
+# Facet counts read one short string per hit; beyond this many hits they are estimated
+# from the first FACET_SAMPLE hits (newest first) and flagged approximate.
+FACET_SAMPLE = 2000
+# Scored orders page by offset; deeper than this nobody reads, and the sort gets costly.
+MAX_OFFSET = 10_000
+_FIRST_ORDER_COLUMN = 2  # sample rows: key, facet terms, order terms…
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: the measure, its library, highlighted title and snippet (HTML), scores."""
+
+    measure: Measure
+    library: Library
+    title_html: str
+    snippet: str
+    score: float | None = None
+    distance: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A page of hits, the exact total, facet counts per dimension and the next cursor."""
+
+    items: list[Hit]
+    total: int
+    facets: dict[str, list[FacetCount]]
+    facets_approximate: bool
+    next_cursor: str | None
+    order: str
+    facet_sample: int = field(default=0)
+
+
+def _encode(order: str, value: int) -> str:
+    return base64.urlsafe_b64encode(f"s1|{order}|{value}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, order: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        version, cursor_order, value = raw.split("|")
+        number = int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CursorError("invalid cursor") from exc
+    if version != "s1" or cursor_order != order:
+        raise CursorError("cursor belongs to another ordering")
+    return number
+
+
+def _effective_order(query: SearchQuery, plan: Plan) -> str:
+    wanted = query.order
+    if wanted == "similarity" and plan.profile is not None:
+        return "similarity"
+    if wanted == "relevance" and plan.filter.text:
+        return "relevance"
+    if wanted == "newest":
+        return "newest"
+    if plan.profile is not None:
+        return "combined"
+    return "relevance" if plan.filter.text else "newest"
+
+
+@dataclass(frozen=True)
+class _Ordering:
+    """An order as SQL terms (column, descending?) ending in the key, and how a hit's
+    score follows from its term values (each expression is selected and computed once)."""
+
+    terms: tuple[tuple[ColumnElement[Any], bool], ...]
+    score: Callable[[Sequence[Any]], float] | None = None
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        """ORDER BY clauses."""
+        return [column.desc() if desc else column.asc() for column, desc in self.terms]
+
+    def columns(self) -> list[ColumnElement[Any]]:
+        """The term columns, selected so rows can be sorted and scored in Python."""
+        return [column for column, _ in self.terms]
+
+    def sort(self, rows: Sequence[Sequence[Any]], first: int) -> list[Sequence[Any]]:
+        """Rows (whose term values start at index ``first``) in this order."""
+        width = len(self.terms)
+
+        def key(row: Sequence[Any]) -> tuple[Any, ...]:
+            values = row[first : first + width]
+            return tuple(-v if desc else v for v, (_, desc) in zip(values, self.terms, strict=True))
+
+        return sorted(rows, key=key)
+
+    def scored(self, row: Sequence[Any], first: int) -> tuple[int, float | None]:
+        """(key, score) of a row whose term values start at index ``first``."""
+        values = row[first : first + len(self.terms)]
+        return int(row[0]), self.score(values) if self.score else None
+
+
+def _ordering(src: sql.Source, order: str, plan: Plan) -> _Ordering:
+    key = src.key
+    if order == "newest":
+        return _Ordering(((key, True),))
+    if order == "relevance":
+        return _Ordering(((src.relevance(), True), (key, True)), lambda v: float(v[0]))
+    assert plan.profile is not None
+    d2 = sql.distance2(plan.profile, plan.numbers)
+    state = sql.same_state(plan.profile)
+    if order == "similarity":
+        return _Ordering(((d2, False), (state, True), (key, True)), lambda v: similarity(v[0]))
+    sim = literal(1.0) / (literal(1.0) + d2)
+    other = src.relevance() if plan.filter.text else sql.recency(key, schema.key_floor(utcnow()))
+    combined = (sim * 0.6 + other * 0.4).cast(Float)
+    return _Ordering(((combined, True), (state, True), (key, True)), lambda v: float(v[0]))
+
+
+async def _page(
+    session: AsyncSession,
+    src: sql.Source,
+    order: str,
+    ordering: _Ordering,
+    query: SearchQuery,
+    sample: Sequence[Sequence[Any]],
+    complete: bool,
+) -> tuple[list[tuple[int, float | None]], str | None, int | None]:
+    """One page of (key, score), the next cursor and, when the page query counted them
+    anyway, the total: sliced from the sample when it holds every hit, else queried
+    (keyset after a key for newest, offset for scored orders)."""
+    limit = query.limit
+    if order == "newest":
+        after = _decode(query.cursor, order) if query.cursor else None
+        if after is None and (complete or len(sample) > limit):
+            keys = [row[0] for row in sample[: limit + 1]]
+        else:
+            stmt = src.select(src.key).order_by(src.key.desc()).limit(limit + 1)
+            if after is not None:
+                stmt = stmt.where(src.key < after)
+            keys = list((await session.scalars(stmt)).all())
+        more = len(keys) > limit
+        page: list[tuple[int, float | None]] = [(int(k), None) for k in keys[:limit]]
+        return page, _encode(order, page[-1][0]) if more and page else None, None
+    offset = _decode(query.cursor, order) if query.cursor else 0
+    if offset > MAX_OFFSET:
+        raise CursorError("too deep for this ordering; narrow the search")
+    total = None
+    if complete:
+        rows = ordering.sort(sample, _FIRST_ORDER_COLUMN)[offset : offset + limit + 1]
+        found = [ordering.scored(row, _FIRST_ORDER_COLUMN) for row in rows]
+    else:
+        # The sort has to see every hit anyway: count them in the same pass.
+        counted = func.count().over()
+        stmt = src.select(src.key, *ordering.columns(), counted).order_by(*ordering.order_by())
+        result = (await session.execute(stmt.limit(limit + 1).offset(offset))).all()
+        found = [ordering.scored(row, 1) for row in result]
+        total = int(result[0][-1]) if result else None
+    page = found[:limit]
+    more = len(found) > limit and offset + limit <= MAX_OFFSET
+    return page, _encode(order, offset + limit) if more else None, total
+
+
+async def _load(
+    session: AsyncSession, page: list[tuple[int, float | None]], plan: Plan
+) -> list[Hit]:
+    if not page:
+        return []
+    prefix = "snap_ln_" if plan.numbers == "snapshot" else "cur_ln_"
+    logs = [getattr(MeasureSearch, prefix + dim) for dim in ("population", "area", "fte")]
+    rows = await session.execute(
+        select(MeasureSearch.sort_key, Measure, Library, *logs)
+        .join(Measure, Measure.id == MeasureSearch.measure_id)
+        .join(Library, Library.id == Measure.library_id)
+        .where(MeasureSearch.sort_key.in_([k for k, _ in page]))
+    )
+    found = {row[0]: row for row in rows}
+    text = plan.filter.text
+    hits = []
+    for key, score in page:
+        if key not in found:
+            continue  # deleted between the two queries
+        _, measure, library, *numbers = found[key]
+        distance = None
+        if plan.profile is not None:
+            coordinates = dict(zip(("population", "area", "fte"), numbers, strict=True))
+            distance = math.sqrt(plan.profile.distance2(coordinates))
+        hits.append(
+            Hit(
+                measure=measure,
+                library=library,
+                title_html=highlight(measure.title, text),
+                snippet=snippet([measure.summary, measure.body], text),
+                score=score,
+                distance=distance,
+            )
+        )
+    return hits
+
+
+def _empty_facets() -> dict[str, list[FacetCount]]:
+    return {name: [] for name in DIMENSIONS}
+
+
+async def search(session: AsyncSession, query: SearchQuery) -> SearchResult:
+    """Run a query: one newest-first sample gives total and facets, then the page.
+
+    Raises SearchError (unknown library, bad range) or CursorError (foreign cursor).
+    """
+    if not 1 <= query.limit <= 100:
+        raise SearchError("limit must be between 1 and 100")
+    plan = await resolve(session, query)
+    order = _effective_order(query, plan)
+    if plan.nothing:
+        return SearchResult([], 0, _empty_facets(), False, None, order)
+    dialect = session.get_bind().dialect.name
+    sampler = sql.Source(dialect, plan.filter, with_facets=query.with_facets)
+    ordering = _ordering(sampler, order, plan)
+    # One newest-first sample gives the total, the facets and (when it holds every hit)
+    # the page in any order: row = key, facet terms, order terms…
+    columns = [sampler.key, sampler.facet_terms if query.with_facets else null()]
+    if order != "newest":
+        columns.extend(ordering.columns())
+    stmt = sampler.select(*columns).order_by(sampler.key.desc()).limit(FACET_SAMPLE + 1)
+    rows = (await session.execute(stmt)).all()
+    complete = len(rows) <= FACET_SAMPLE
+    src = sql.Source(dialect, plan.filter)
+    page, next_cursor, counted = await _page(
+        session, src, order, _ordering(src, order, plan), query, rows, complete
+    )
+    total = len(rows) if complete else counted
+    if total is None:
+        total = int(await session.scalar(src.select(func.count())) or 0)
+    facets = _empty_facets()
+    if query.with_facets:
+        sample = rows[:FACET_SAMPLE]
+        scale = 1.0 if complete else total / len(sample)
+        facets = count_facets((row[1] for row in sample), scale)
+    items = await _load(session, page, plan)
+    sampled = min(total, FACET_SAMPLE) if query.with_facets else 0
+    return SearchResult(items, total, facets, not complete, next_cursor, order, sampled)

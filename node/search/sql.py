@@ -1,0 +1,173 @@
+"""SQL for a resolved filter, per database: FTS5 on SQLite, tsvector + GIN on PostgreSQL.
+
+Both engines match the same token text with the same expression tree, and relevance is
+computed by the same SQL on both, so hits, counts and orders are identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from typing import cast as typed
+
+from sqlalchemy import (
+    Float,
+    FromClause,
+    Select,
+    Table,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from node.models import MeasureSearch, MeasureText
+from node.search import schema
+from node.search.similarity import MISSING_PENALTY, Profile
+from node.search.text import TextQuery
+
+_S = MeasureSearch.__table__.c
+_TEXT = typed(Table, MeasureText.__table__)
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+# Log coordinate columns per numbers basis and dimension.
+_LOG_COLUMNS = {
+    ("snapshot", "population"): _S.snap_ln_population,
+    ("snapshot", "area"): _S.snap_ln_area,
+    ("snapshot", "fte"): _S.snap_ln_fte,
+    ("current", "population"): _S.cur_ln_population,
+    ("current", "area"): _S.cur_ln_area,
+    ("current", "fte"): _S.cur_ln_fte,
+}
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A resolved query: text, facet token groups (AND of ORs), plain column conditions."""
+
+    text: TextQuery
+    facet_groups: tuple[tuple[str, ...], ...] = ()
+    conditions: tuple[ColumnElement[bool], ...] = field(default=())
+
+    @property
+    def fulltext(self) -> bool:
+        """Whether the full-text engine takes part (words or facet filters)."""
+        return bool(self.text) or bool(self.facet_groups)
+
+    def fts5(self) -> str:
+        """The FTS5 MATCH expression: words in the text columns, tokens in facet_terms."""
+        parts = [f"{schema.TEXT_COLUMNS} : ({self.text.fts5()})"] if self.text else []
+        parts.extend(f"{schema.FACET_COLUMN} : ({' OR '.join(g)})" for g in self.facet_groups)
+        return " AND ".join(parts)
+
+    def tsquery(self) -> str:
+        """The same tree as a tsquery.
+
+        No weight restrictions (words → A-C, facets → D) although FTS5 has column filters:
+        GIN stores no weights, so they would force a recheck of every candidate's tsvector.
+        Words and facet tokens cannot collide (``text.parse_query`` drops facet-like input).
+        """
+        parts = [self.text.tsquery()] if self.text else []
+        parts.extend("(" + " | ".join(f"'{t}'" for t in g) + ")" for g in self.facet_groups)
+        return " & ".join(parts)
+
+
+@dataclass(frozen=True)
+class Source:
+    """FROM clause and key/facet/relevance columns of one filter's hits on one database."""
+
+    dialect: str
+    filter: Filter
+    with_facets: bool = False
+
+    @property
+    def key(self) -> ColumnElement[int]:
+        """The sort key; on SQLite the FTS5 rowid, so FTS5 itself delivers date order."""
+        if self.dialect == "sqlite" and self.filter.fulltext:
+            return schema.fts_table.c.rowid
+        return _S.sort_key
+
+    @property
+    def _text(self) -> Table:
+        """measure_text as this source joins it (PostgreSQL: with its tsvector column)."""
+        if self.dialect != "sqlite" and self.filter.fulltext:
+            return schema.pg_text_table
+        return _TEXT
+
+    @property
+    def facet_terms(self) -> ColumnElement[str]:
+        """The facet token string of a hit (needs ``with_facets``)."""
+        return self._text.c.facet_terms
+
+    def from_clause(self) -> FromClause:
+        """measure_search joined with what the filter and columns need."""
+        base: FromClause = MeasureSearch.__table__
+        if self.filter.fulltext and self.dialect == "sqlite":
+            base = schema.fts_table.join(base, _S.sort_key == schema.fts_table.c.rowid)
+        # PostgreSQL matches on measure_text's tsvector; relevance and facets read its terms.
+        if (
+            (self.filter.fulltext and self.dialect != "sqlite")
+            or self.with_facets
+            or (self.filter.text)
+        ):
+            base = base.join(self._text, self._text.c.sort_key == _S.sort_key)
+        return base
+
+    def where(self) -> list[ColumnElement[bool]]:
+        """Match condition (if any) plus the column conditions."""
+        conditions = list(self.filter.conditions)
+        if self.filter.fulltext and self.dialect == "sqlite":
+            conditions.append(schema.fts_table.c[schema.FTS_TABLE].match(self.filter.fts5()))
+        elif self.filter.fulltext:
+            query = func.to_tsquery(_SIMPLE, self.filter.tsquery())
+            conditions.append(schema.pg_text_table.c.document.bool_op("@@")(query))
+        return conditions
+
+    def select(self, *columns: ColumnElement[Any]) -> Select[*tuple[Any, ...]]:
+        """SELECT columns FROM the hits."""
+        return select(*columns).select_from(self.from_clause()).where(*self.where())
+
+    def relevance(self) -> ColumnElement[float]:
+        """Relevance in (0, 1]: per query term 10 points in the title, 4 in summary or
+        tags, else 1 (it matched, so it is in the body), divided by 10 per term.
+
+        Plain string tests on the stored token text, so both databases compute the very
+        same score (bm25 and ts_rank differ, and bm25 costs most of a query at 1,000,000
+        measures); ties go to the newest.
+        """
+        title = literal(" ") + self._text.c.title_terms + literal(" ")
+        summary = literal(" ") + self._text.c.summary_terms + literal(" ")
+        total: ColumnElement[Any] = literal(0)
+        for pattern in self.filter.text.like_patterns():
+            points = case((title.like(pattern), 10), (summary.like(pattern), 4), else_=1)
+            total = total + points
+        return cast(cast(total, Float) / (10.0 * len(self.filter.text.terms)), Float)
+
+
+def recency(key: ColumnElement[int], now_key: int) -> ColumnElement[float]:
+    """1 for today, 0.5 after a year, 1/3 after two: how fresh a hit is."""
+    days = (literal(float(now_key)) - cast(key, Float)) / float(
+        schema.KEY_SHIFT * schema.MS_PER_DAY
+    )
+    return literal(1.0) / (literal(1.0) + days / 365.0)
+
+
+def distance2(profile: Profile, numbers: str) -> ColumnElement[float]:
+    """Squared log distance of each hit's library numbers to ``profile`` (SQL, both DBs)."""
+    total: ColumnElement[float] = literal(0.0)
+    for dim in profile.known:
+        column = _LOG_COLUMNS[(numbers, dim)]
+        mine = profile.logs[dim]
+        assert mine is not None
+        diff = column - mine
+        total = total + func.coalesce(diff * diff, MISSING_PENALTY)
+    return total
+
+
+def same_state(profile: Profile) -> ColumnElement[int]:
+    """1 when a hit's library is in the profile's federal state (a tie-breaker), else 0."""
+    if not profile.federal_state:
+        return literal(0)
+    return case((_S.federal_state == profile.federal_state, 1), else_=0)

@@ -1,0 +1,198 @@
+"""German full text: tokens, Snowball stems, umlaut folding, query parsing and snippets.
+
+Both databases index the *same* token text made here (see ``index.py``), so a word is
+normalised in exactly one place: casefold → fold diacritics (ä→a, ö→o, ü→u, ß→ss, é→e) →
+German Snowball stem. Folding before stemming makes "Gebäude" and "Gebaude" identical input
+to the stemmer, so both spellings find each other in both directions.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer  # type: ignore[import-not-found]  # (PyStemmer ships no type hints)
+
+_STEMMER = Stemmer.Stemmer("german")
+_WORD = re.compile(r"[^\W_]+")
+_COMBINING = re.compile("[\u0300-\u036f]")
+# Longer "words" are URLs, hashes or garbage; capping them keeps the index small.
+MAX_TOKEN = 60
+_QUERY_PART = re.compile(r'"([^"]*)"?|(\S+)')
+# Facet tokens (node.search.facets) look like "zz" + hex; user input never may match them.
+_FACET_LIKE = re.compile(r"zz(?:[0-9a-f]{2}){4,}")
+_MARKUP = re.compile(r"[#*_`>|~]+|\]\([^)]*\)|[\[\]]")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics (ä→a, ß→ss, é→e), the form tokens are made of."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+def _stems(words: list[str]) -> list[str]:
+    stems: list[str] = _STEMMER.stemWords(words)
+    return stems
+
+
+def tokens(text: str) -> list[str]:
+    """The index tokens of a text: folded, stemmed words in order."""
+    words = [w[:MAX_TOKEN] for w in _WORD.findall(fold(text))]
+    return _stems(words) if words else []
+
+
+def token_text(text: str) -> str:
+    """Tokens joined by spaces: what FTS5 and ``to_tsvector('simple', …)`` index."""
+    return " ".join(tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def normalise_word(word: str) -> str:
+    """The index token of one word (cached: snippets normalise the same words again)."""
+    found = tokens(word)
+    return found[0] if found else ""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One query term: a word, or a phrase of adjacent words; the last may be a prefix."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A parsed full-text query: every term must match (AND)."""
+
+    terms: tuple[Term, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.terms)
+
+    def fts5(self) -> str:
+        """The FTS5 MATCH expression (tokens are alphanumeric, so quoting is safe)."""
+        parts = []
+        for term in self.terms:
+            part = '"' + " ".join(term.tokens) + '"'
+            parts.append(part + " *" if term.prefix else part)
+        return " AND ".join(parts)
+
+    def tsquery(self) -> str:
+        """The PostgreSQL ``to_tsquery('simple', …)`` expression for the same terms."""
+        parts = []
+        for term in self.terms:
+            lexemes = [f"'{tok}'" for tok in term.tokens]
+            if term.prefix:
+                lexemes[-1] += ":*"
+            parts.append("(" + " <-> ".join(lexemes) + ")")
+        return " & ".join(parts)
+
+    def like_patterns(self) -> list[str]:
+        """Per term a LIKE pattern for token text padded with spaces (" a b c ").
+
+        Tokens are alphanumeric, so they never contain LIKE's wildcards.
+        """
+        return [f"% {' '.join(t.tokens)}{'%' if t.prefix else ' %'}" for t in self.terms]
+
+    def marks(self, words: list[str]) -> set[int]:
+        """Positions of index tokens ``words`` that match a term (phrases: all in a row)."""
+        found: set[int] = set()
+        for term in self.terms:
+            first, size = term.tokens[0], len(term.tokens)
+            if size == 1 and term.prefix:
+                found.update(i for i, word in enumerate(words) if word.startswith(first))
+                continue
+            for start, word in enumerate(words[: len(words) - size + 1]):
+                if word == first and _phrase_at(term, words, start):
+                    found.update(range(start, start + size))
+        return found
+
+
+def _phrase_at(term: Term, words: list[str], start: int) -> bool:
+    last = len(term.tokens) - 1
+    for i in range(1, last + 1):
+        word, tok = words[start + i], term.tokens[i]
+        if not (word == tok or (term.prefix and i == last and word.startswith(tok))):
+            return False
+    return True
+
+
+def parse_query(text: str) -> TextQuery:
+    """Parse user input: words, "quoted phrases" and prefixes (lese*); all must match.
+
+    A prefix is folded but not stemmed ("lese*" finds Lesesommer, Lesenacht), because a
+    stem can be shorter than what the user typed and would widen the match unexpectedly.
+    A word that splits into several tokens ("Repair-Café") becomes a phrase.
+    """
+    terms: list[Term] = []
+    for phrase, word in _QUERY_PART.findall(text):
+        if phrase:
+            found = tokens(phrase)
+            if found:
+                terms.append(Term(tuple(found)))
+            continue
+        prefix = word.endswith("*")
+        if prefix:
+            words = [w[:MAX_TOKEN] for w in _WORD.findall(fold(word))]
+            if words:
+                head = _stems(words[:-1]) if len(words) > 1 else []
+                terms.append(Term((*head, words[-1]), prefix=True))
+            continue
+        found = tokens(word)
+        if found:
+            terms.append(Term(tuple(found)))
+    kept = (t for t in terms if not any(_FACET_LIKE.fullmatch(tok) for tok in t.tokens))
+    return TextQuery(tuple(dict.fromkeys(kept)))
+
+
+def _clean(fragment: str) -> str:
+    return " ".join(_MARKUP.sub(" ", fragment).split())
+
+
+def highlight(text: str, query: TextQuery) -> str:
+    """HTML-escaped text with every matching word (or phrase word) wrapped in <mark>."""
+    spans = [m.span() for m in _WORD.finditer(text)]
+    marked = query.marks([normalise_word(text[a:b]) for a, b in spans]) if query else set()
+    out, last = [], 0
+    for i in sorted(marked):
+        start, end = spans[i]
+        out.append(html.escape(text[last:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        last = end
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def snippet(sources: list[str], query: TextQuery, words: int = 30) -> str:
+    """An HTML snippet around the densest cluster of hits in the first source that has one.
+
+    Without a query, or when no source contains a hit (e.g. the title matched), it is the
+    start of the first non-empty source.
+    """
+    cleaned = [text for text in map(_clean, sources) if text]
+    for text in cleaned:
+        spans = [m.span() for m in _WORD.finditer(text)]
+        hits = sorted(query.marks([normalise_word(text[a:b]) for a, b in spans]))
+        if hits:
+            # The window of `words` words holding the most hits, starting a little early.
+            best = max(hits, key=lambda h: sum(1 for x in hits if h <= x < h + words))
+            return _window(text, spans, max(0, best - 3), words, query)
+    if not cleaned:
+        return ""
+    first = cleaned[0]
+    return _window(first, [m.span() for m in _WORD.finditer(first)], 0, words, query)
+
+
+def _window(text: str, spans: list[tuple[int, int]], start: int, words: int, q: TextQuery) -> str:
+    if not spans:
+        return html.escape(text)
+    end = min(len(spans), start + words)
+    fragment = text[spans[start][0] : spans[end - 1][1]]
+    body = highlight(fragment, q) if q else html.escape(fragment)
+    return ("… " if start else "") + body + (" …" if end < len(spans) else "")

@@ -1,0 +1,58 @@
+"""Migration 0003: the full-text objects appear with the upgrade and vanish with the
+downgrade; apart from them the models match the database exactly."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from node import migrate
+from node.db import Base, create_engine
+from node.search.schema import SQLITE_TRIGGERS, include_name
+
+SEARCH_TABLES = {"measure_search", "measure_text"}
+
+
+def _objects(conn: Connection) -> set[str]:
+    """Every table, trigger, column and index name that belongs to the search index."""
+    inspector = inspect(conn)
+    names = {n for n in inspector.get_table_names() if n.startswith("measure_")}
+    if "measure_text" in names:
+        names |= {f"measure_text.{c['name']}" for c in inspector.get_columns("measure_text")}
+        names |= {f"index {i['name']}" for i in inspector.get_indexes("measure_text")}
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        names |= {f"trigger {name}" for (name,) in rows}
+    return names
+
+
+def _diff(conn: Connection) -> list[object]:
+    context = MigrationContext.configure(conn, opts={"include_name": include_name})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_0003_up_down_up(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            created = await conn.run_sync(_objects)
+            assert await conn.run_sync(_diff) == []
+        assert created >= SEARCH_TABLES
+        if engine.dialect.name == "sqlite":
+            assert {"measure_fts", "measure_fts_data", "measure_fts_config"} <= created
+            assert {f"trigger {name}" for name in SQLITE_TRIGGERS} <= created
+        else:
+            assert {"measure_text.document", "index ix_measure_text_document"} <= created
+
+        await migrate.downgrade(engine, "0002")
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_objects) == set()
+
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_objects) == created
+    finally:
+        await engine.dispose()
