@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.common import median, percentile
 from bench.search_data import fill_database, library_rows
+from bench.search_http import http_load
 from node.db import create_engine, create_sessionmaker
 from node.search import Range, SearchQuery, search
 from tests.node.search_corpus import BLOCKS
@@ -119,7 +120,10 @@ async def main(args: argparse.Namespace) -> None:
         queries = mixed_queries(args.queries, libraries)
         picked = random.Random(3).sample(libraries, k=min(20, len(libraries)))
         mine = [replace(q, my_library=picked[i % len(picked)]["id"]) for i, q in enumerate(queries)]
-        await run_load(url, "text + 2 facets + population range + facets (relevance)", queries)
+        direct = await run_load(
+            url, "text + 2 facets + population range + facets (relevance)", queries
+        )
+        await http_load(path, queries, direct, "text + 2 facets + population range + facets")
         await run_load(url, "same, ranked for my library (combined)", mine)
         await run_load(url, "same filters without text (newest first)",
                        [replace(q, text="") for q in queries])  # fmt: skip

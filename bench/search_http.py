@@ -1,0 +1,60 @@
+"""The HTTP half of the search benchmark: the same queries through a serving node's API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bench.common import free_port, median, percentile, rss_mib, start_node
+from node.search import SearchQuery
+
+
+def as_params(query: SearchQuery) -> list[tuple[str, str]]:
+    """The API parameters of a benchmark query (text, two facets, population range)."""
+    params = [("q", query.text)] if query.text else []
+    params += [("field", f) for f in query.fields_of_action]
+    params += [("target_group", g) for g in query.target_groups]
+    if query.population is not None:
+        if query.population.min is not None:
+            params.append(("population_min", f"{query.population.min:.0f}"))
+        if query.population.max is not None:
+            params.append(("population_max", f"{query.population.max:.0f}"))
+    if query.my_library is not None:
+        params.append(("me", str(query.my_library)))
+    return params
+
+
+async def http_load(
+    database: Path, queries: list[SearchQuery], direct: list[float], name: str
+) -> None:
+    """Serve the database with `bibnetz serve`, time the queries over HTTP, print figures."""
+    port = free_port()
+    env = {
+        "BIBNETZ_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "BIBNETZ_LOG_LEVEL": "WARNING",
+    }
+    proc, _ = await start_node(database.parent / "http-node", port, env)
+    timings: list[float] = []
+    try:
+        async with aiohttp.ClientSession() as client:
+            url = f"http://127.0.0.1:{port}/api/v1/measures"
+            for query in queries[:5]:  # warm-up, as for the direct run
+                async with client.get(url, params=as_params(query)) as resp:
+                    await resp.read()
+            for query in queries:
+                started = time.perf_counter()
+                async with client.get(url, params=as_params(query)) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(f"{resp.status}: {await resp.text()}")
+                timings.append((time.perf_counter() - started) * 1000)
+        rss = rss_mib(proc.pid)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    p95, direct_p95 = percentile(timings, 95), percentile(direct, 95)
+    print(f"{name} over HTTP: p50 {median(timings):.1f} ms, p95 {p95:.1f} ms "
+          f"({p95 / direct_p95:.2f}× the direct p95 of {direct_p95:.1f} ms); "
+          f"serving node resident memory {rss:.0f} MiB")  # fmt: skip
