@@ -54,6 +54,8 @@ async def resolve(fed: Federation, account: str) -> str:
 
 async def follow(fed: Federation, handle: str, account: str) -> FollowResult:
     """Let a local library follow a remote actor; the Follow is queued for delivery."""
+    async with fed.sessionmaker() as session:
+        await get_local_library(session, handle)  # a typo in the handle fails before the network
     actor_id = await resolve(fed, account)
     async with unit_of_work(fed.sessionmaker) as session:
         library = await get_local_library(session, handle)
@@ -74,9 +76,26 @@ async def follow(fed: Federation, handle: str, account: str) -> FollowResult:
     return FollowResult(remote.ap_id, "pending", already=False)
 
 
+async def _known_actor_id(fed: Federation, account: str) -> str | None:
+    """The actor id of ``name@host`` or a URL from the local cache (no network)."""
+    account = account.strip()
+    if account.startswith(("http://", "https://")):
+        return account
+    name, _, host = account.lstrip("@").partition("@")
+    async with fed.sessionmaker() as session:
+        return await session.scalar(
+            select(RemoteActor.ap_id).where(
+                RemoteActor.preferred_username == name, RemoteActor.domain == host.lower()
+            )
+        )
+
+
 async def unfollow(fed: Federation, handle: str, account: str, *, drop: bool = False) -> bool:
-    """Stop following (sends Undo); ``drop`` also forgets the measures received from it."""
-    actor_id = await resolve(fed, account)
+    """Stop following (sends Undo); ``drop`` also forgets the measures received from it.
+
+    Works without reaching the peer (it may be gone, which is when operators unfollow).
+    """
+    actor_id = await _known_actor_id(fed, account) or await resolve(fed, account)
     async with unit_of_work(fed.sessionmaker) as session:
         library = await get_local_library(session, handle)
         remote = await session.scalar(select(RemoteActor).where(RemoteActor.ap_id == actor_id))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import urls
 from federation.actors import parse_actor
 from federation.outgoing import pair_ref
-from federation.parsing import ObjectError, host_of, object_id, reply_html
+from federation.parsing import ObjectError, host_of, object_id, reply_html, web_url
 from federation.runtime import Federation
 from federation.store import fetch_article, is_followed, mirror_library, store_article
 from node import outbox
@@ -178,6 +178,15 @@ async def _store_reply(
     note_id = object_id(note)
     if note_id is None:
         raise ObjectError("a reply without an id")
+    try:
+        await _add_reply(session, measure, actor, note, note_id)
+    except PermissionError as exc:
+        log.warning("ignoring reply %s: %s", note_id, exc)
+
+
+async def _add_reply(
+    session: AsyncSession, measure: Measure, actor: RemoteActor, note: dict[str, Any], note_id: str
+) -> None:
     await remote_store.add_reply(
         session,
         measure,
@@ -185,7 +194,7 @@ async def _store_reply(
         author=actor.ap_id,
         author_name=actor.name or actor.preferred_username,
         content_html=reply_html(note),
-        url=note.get("url") if isinstance(note.get("url"), str) else None,
+        url=web_url(note.get("url")),
         published=None,
     )
 
@@ -247,7 +256,7 @@ async def on_update(
                 setattr(actor, name, value)
         actor.document = obj
         actor.fetched_at = utcnow()
-        if actor.library_id is not None or actor.is_bibnetz:
+        if actor.library_id is not None or (actor.is_bibnetz and await is_followed(session, actor)):
             await mirror_library(fed, session, actor)
         return []
     if obj.get("type") == "Article":
@@ -274,7 +283,14 @@ async def on_delete(
                 await remote_store.drop_library(session, library)
         await session.delete(actor)
         return []
-    if not await remote_store.delete_measure(session, target):
+    measure = await remote_store.find_measure(session, target)
+    if measure is not None:
+        # Only the author's own library may delete it, not a neighbour on the same host.
+        if actor.library_id is None or measure.library_id != actor.library_id:
+            log.warning("ignoring Delete of %s by %s: not its author", target, actor.ap_id)
+            return []
+        await remote_store.delete_measure(session, target)
+    else:
         await session.execute(
             delete(Reply).where(Reply.ap_id == target, Reply.author == actor.ap_id)
         )

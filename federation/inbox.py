@@ -49,8 +49,11 @@ def _check_document(doc: Any) -> str | None:
         return "the activity has no type"
     if not isinstance(doc.get("id"), str):
         return "the activity has no id"
-    if object_id(doc.get("actor")) is None:
+    actor = object_id(doc.get("actor"))
+    if actor is None:
         return "the activity has no actor"
+    if len(doc["id"]) > 2048 or len(actor) > 2048 or not host_of(doc["id"]) or not host_of(actor):
+        return "the activity's id or actor is not a usable URL (at most 2048 characters)"
     return None
 
 
@@ -124,7 +127,7 @@ async def inbox(request: web.Request) -> web.Response:
     body = await request.read()
     try:
         doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # includes JSONDecodeError and over-long numbers
         return reject(400, "the body is not valid JSON")
     problem = _check_document(doc)
     if problem:
@@ -180,7 +183,11 @@ async def inbox(request: web.Request) -> web.Response:
         "attempts": 0,
     }
     if fed.writer is not None:
-        await fed.writer.store(row)  # returns once committed, together with its batch
+        try:
+            await fed.writer.store(row)  # returns once committed, together with its batch
+        except Exception:
+            log.exception("could not store activity %s", doc["id"])
+            return reject(503, "the activity could not be stored; please retry later")
     else:
         async with unit_of_work(fed.sessionmaker) as session:
             if not await session.scalar(

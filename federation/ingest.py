@@ -158,6 +158,21 @@ class InboxWriter:
             while self._queue:
                 await self._flush()
 
+    async def _store_each(self, batch: list[_Pending]) -> None:
+        for pending in batch:
+            try:
+                async with self._writing() as session:
+                    connection = await session.connection()
+                    await connection.execute(_insert_ignoring_duplicates(session), [pending.row])
+            except Exception as exc:
+                log.warning("storing inbox activity %s failed: %s", pending.row.get("ap_id"), exc)
+                if not pending.done.done():
+                    pending.done.set_exception(exc)
+            else:
+                if not pending.done.done():
+                    pending.done.set_result(None)
+        self._on_stored()
+
     async def _flush(self) -> None:
         batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
         try:
@@ -168,10 +183,13 @@ class InboxWriter:
                     _insert_ignoring_duplicates(session), [p.row for p in batch]
                 )
         except Exception as exc:
-            log.exception("storing %d inbox activities failed", len(batch))
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_exception(exc)
+            if len(batch) > 1:
+                # One bad row must not fail its neighbours: store them one by one.
+                await self._store_each(batch)
+                return
+            log.exception("storing an inbox activity failed")
+            if not batch[0].done.done():
+                batch[0].done.set_exception(exc)
             return
         for pending in batch:
             if not pending.done.done():

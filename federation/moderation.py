@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from federation.outgoing import pair_ref
+from federation.parsing import host_of
 from federation.runtime import Federation
 from node import outbox
 from node import remote as remote_store
 from node.db import unit_of_work
 from node.libraries import get_local_library
 from node.models import Follower, Library, PeerHost, RemoteActor
+from node.validation import ValidationError
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,22 @@ class FollowerRow:
     actor: str
     name: str
     state: str
+
+
+HOST_RE = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?(?::\d{1,5})?$")
+
+
+def normalise_host(value: str) -> str:
+    """``spam.example`` from "Spam.Example", "https://spam.example/…" or "@user@spam.example"."""
+    text = value.strip()
+    if "://" in text:
+        text = host_of(text)
+    elif "@" in text:
+        text = text.rsplit("@", 1)[1]
+    text = text.strip().lower().rstrip("/")
+    if not HOST_RE.match(text):
+        raise ValidationError.single("host", f"{value!r} is not a host name like spam.example")
+    return text
 
 
 async def list_followers(fed: Federation, handle: str) -> list[FollowerRow]:
@@ -66,7 +85,7 @@ async def block_host(fed: Federation, host: str, *, drop: bool) -> int:
 
     Returns how many remote libraries were dropped.
     """
-    host = host.strip().lower()
+    host = normalise_host(host)
     dropped = 0
     async with unit_of_work(fed.sessionmaker) as session:
         peer = await session.get(PeerHost, host)
@@ -90,7 +109,7 @@ async def block_host(fed: Federation, host: str, *, drop: bool) -> int:
 async def unblock_host(fed: Federation, host: str) -> bool:
     """Allow a blocked host again; whether it was blocked."""
     async with unit_of_work(fed.sessionmaker) as session:
-        peer = await session.get(PeerHost, host.strip().lower())
+        peer = await session.get(PeerHost, normalise_host(host))
         if peer is None or peer.state != "blocked":
             return False
         peer.state = "ok"

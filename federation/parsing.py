@@ -22,8 +22,22 @@ class ObjectError(ValueError):
 
 
 def host_of(url: str) -> str:
-    """The authority (host[:port]) of a URL, lowercased."""
-    return urlsplit(url).netloc.lower()
+    """The authority (host[:port]) of a URL, lowercased; "" for what is not a URL."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:  # e.g. "http://[x/" (a broken IPv6 literal)
+        return ""
+
+
+def web_url(value: Any) -> str | None:
+    """An http(s) URL of at most 2048 characters, or None (no javascript: links from peers)."""
+    if not isinstance(value, str) or len(value) > 2048:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def object_id(value: Any) -> str | None:
@@ -129,7 +143,7 @@ def measure_fields(doc: dict[str, Any], vocab: Vocabularies) -> dict[str, Any]:
     fields["snapshot_population"] = _number(snapshot.get("population"), 10_000_000, integer=True)
     fields["snapshot_area_m2"] = _number(snapshot.get("publicAreaM2"), 1_000_000)
     fields["snapshot_fte"] = _number(snapshot.get("staffFte"), 10_000)
-    fields["url"] = first_url(doc.get("url")) or doc.get("id")
+    fields["url"] = web_url(first_url(doc.get("url"))) or web_url(doc.get("id"))
     return fields
 
 

@@ -126,7 +126,8 @@ def _read_csv(text: str) -> list[Row]:
                 raise ImportFileError(
                     [f"line {line}: {len(record)} cells, but the header has {len(columns)}"]
                 )
-            rows.append(Row(f"line {line}", dict(zip(columns, record, strict=False))))
+            cells = [from_spreadsheet(cell) for cell in record]
+            rows.append(Row(f"line {line}", dict(zip(columns, cells, strict=False))))
     except csv.Error as exc:
         raise ImportFileError([f"line {reader.line_num}: {exc}"]) from exc
     return rows
@@ -247,6 +248,19 @@ async def _insert_batch(
     batch.clear()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Prefix cells that Excel or LibreOffice would run as a formula (OWASP CSV injection)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def from_spreadsheet(value: str) -> str:
+    """Undo ``spreadsheet_safe`` when a file written by export is imported again."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
+
+
 def measure_record(measure: Measure) -> dict[str, Any]:
     """A measure as an export record (the same field names import reads)."""
     record: dict[str, Any] = {}
@@ -277,4 +291,6 @@ def write_csv(measures: Iterable[Measure], out: TextIO) -> None:
                 record[name] = "yes" if value else "no"
             elif value is None:
                 record[name] = ""
+            elif isinstance(value, str):
+                record[name] = spreadsheet_safe(value)
         writer.writerow(record)

@@ -104,6 +104,8 @@ async def add_reply(
 ) -> Reply:
     """Store a question or answer under a measure (idempotent by id)."""
     reply = await session.scalar(select(Reply).where(Reply.ap_id == ap_id))
+    if reply is not None and reply.author != author:
+        raise PermissionError(f"reply {ap_id} belongs to another author")
     if reply is None:
         reply = Reply(ap_id=ap_id, measure_id=measure.id, author=author)
         session.add(reply)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 from xml.etree import ElementTree as ET
 
 from aiohttp import web
 
 from node import keys
+from node.interchange import spreadsheet_safe
 from node.search import CursorError, SearchError, UnknownLibrary, search
 from web.api import bad_parameter, unknown_library
 from web.params import ParameterError, parse_search
 
 ATOM = "http://www.w3.org/2005/Atom"
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CSV_MAX_ROWS = 5000
 CSV_COLUMNS = [
     "title", "summary", "kind", "fields_of_action", "target_groups", "formats", "cost_band",
@@ -42,7 +45,8 @@ async def atom(request: web.Request) -> web.Response:
     feed = ET.Element(f"{{{ATOM}}}feed")
     self_url = f"{settings.public_url}{request.path_qs}"
     ET.SubElement(feed, f"{{{ATOM}}}id").text = self_url
-    title = request.query.get("q") or "alle Maßnahmen"
+    # XML 1.0 cannot carry control characters, whatever a client puts into q.
+    title = CONTROL.sub("", request.query.get("q", "")) or "alle Maßnahmen"
     ET.SubElement(feed, f"{{{ATOM}}}title").text = f"bibnetz · {settings.node_name}: {title}"
     newest = max((h.measure.updated_at for h in result.items), default=None)
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = (newest.isoformat() if newest else
@@ -87,14 +91,14 @@ async def csv_export(request: web.Request) -> web.Response:
                 raise bad_parameter("query", str(exc)) from None
             for hit in result.items:
                 m, lib = hit.measure, hit.library
-                writer.writerow([
+                writer.writerow([spreadsheet_safe(str(cell)) for cell in [
                     m.title, m.summary, m.kind, "; ".join(m.fields_of_action),
                     "; ".join(m.target_groups), "; ".join(m.formats), m.cost_band or "",
                     m.effort or "", m.status, m.published_at.date().isoformat(), lib.name,
                     f"{lib.handle}@{lib.domain or settings.domain}",
                     "" if m.snapshot_population is None else m.snapshot_population,
                     m.url or f"{settings.public_url}/measures/{m.uid}",
-                ])  # fmt: skip
+                ]])  # fmt: skip
                 rows += 1
             if not result.next_cursor or not result.items:
                 break

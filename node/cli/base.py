@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
+from alembic.util import CommandError as AlembicError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node import migrate
@@ -79,6 +80,14 @@ def friendly_errors(func: Callable[P, T]) -> Callable[P, T]:
             raise click.ClickException(f"invalid input, nothing was saved:\n{lines}") from exc
         except ImportFileError as exc:
             raise click.ClickException(f"nothing was imported:\n{exc}") from exc
+        except AlembicError as exc:
+            raise click.ClickException(f"database migration: {exc}") from exc
+        except Exception as exc:
+            # Federation errors (unreachable peer, bad actor document) carry a readable
+            # message; the CLI imports the federation package only inside its commands.
+            if type(exc).__name__ in ("FetchError", "GoneError", "ActorError", "UnsafeURL"):
+                raise click.ClickException(str(exc)) from exc
+            raise
 
     return wrapper
 

@@ -174,3 +174,32 @@ async def test_burst_from_a_new_actor_is_accepted(setup: tuple[RunningNode, Fake
         )
     )
     assert [status for status, _ in results] == [202] * 8, results
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": ' + b"1" * 5000 + b"}",  # a number longer than Python parses
+        b"[" * 100_000,  # nesting deeper than the recursion limit
+    ],
+)
+async def test_hostile_json_is_a_400(setup: tuple[RunningNode, FakePeer], body: bytes) -> None:
+    import aiohttp
+
+    node, _peer = setup
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(
+            f"{node.url}/inbox", data=body, headers={"Content-Type": "application/activity+json"}
+        ) as resp,
+    ):
+        assert resp.status == 400
+        assert "not valid JSON" in await resp.text()
+
+
+async def test_broken_actor_url_is_a_400(setup: tuple[RunningNode, FakePeer]) -> None:
+    node, peer = setup
+    activity = reply(peer, node, 9) | {"actor": "http://[x/a"}
+    status, text = await peer.post(f"{node.url}/inbox", activity, signer=peer.actors["alice"])
+    assert status == 400
+    assert "usable URL" in text

@@ -180,3 +180,40 @@ async def test_blocked_host_is_refused(pair: tuple[RunningNode, FakePeer]) -> No
     status, text = await peer.post(f"{node.url}/inbox", follow_activity, signer=eve)
     assert status == 403
     assert "does not accept" in text
+
+
+async def test_a_neighbour_on_the_same_host_cannot_delete_or_rewrite(
+    pair: tuple[RunningNode, FakePeer],
+) -> None:
+    node, peer = pair
+    peer.add_actor("blog", indexable=True)
+    mallory = peer.add_actor("mallory")
+    await _follow_and_accept(node, peer, "blog")
+    create = _article(peer, "blog", 1)
+    create["object"]["url"] = "javascript:alert(1)"
+    await peer.post(f"{node.url}/inbox", create, signer=peer.actors["blog"])
+
+    async def stored() -> Measure | None:
+        async with node.sessions() as session:
+            return await session.scalar(select(Measure))
+
+    measure = await eventually(stored, what="article stored")
+    assert measure.url == create["object"]["id"]  # the javascript: URL was not kept
+    # Mallory first makes herself known (a Delete from a stranger is dropped unseen).
+    hello = {"id": f"{peer.base}/likes/1", "type": "Like", "actor": mallory.id, "object": "x"}
+    await peer.post(f"{node.url}/inbox", hello, signer=mallory)
+    delete = {"id": f"{peer.base}/deletes/1", "type": "Delete", "actor": mallory.id,
+              "object": create["object"]["id"]}  # fmt: skip
+    assert (await peer.post(f"{node.url}/inbox", delete, signer=mallory))[0] == 202
+    marker = {"id": f"{peer.base}/likes/2", "type": "Like", "actor": mallory.id, "object": "x"}
+    await peer.post(f"{node.url}/inbox", marker, signer=mallory)
+
+    async def processed() -> bool:
+        from node.models import InboxActivity
+
+        async with node.sessions() as session:
+            rows = (await session.scalars(select(InboxActivity.processed_at))).all()
+            return len(rows) >= 5 and all(r is not None for r in rows)
+
+    await eventually(processed, what="inbox processed")
+    assert await stored() is not None  # Mallory could not delete Blog's measure

@@ -171,3 +171,21 @@ def test_user_add(node_dir: tuple[Path, str]) -> None:
     assert "already exists" in again.output
     missing = run(data, "user", "add", "x@example.org", "--library", "nope", database_url=url)
     assert "no library with handle 'nope'" in missing.output
+
+
+def test_csv_export_defuses_spreadsheet_formulas(
+    node_dir: tuple[Path, str], tmp_path: Path
+) -> None:
+    data, url = node_dir
+    source = tmp_path / "formula.json"
+    source.write_text(json.dumps([{"title": '=HYPERLINK("http://evil.example","klick")'}]))
+    assert run(data, "measure", "import", str(source), "--library", "heideloh",
+               database_url=url).exit_code == 0  # fmt: skip
+    exported = tmp_path / "out.csv"
+    run(data, "measure", "export", "--library", "heideloh", "--format", "csv", "-o",
+        str(exported), database_url=url)  # fmt: skip
+    with exported.open(encoding="utf-8") as fh:
+        [row] = list(csv.DictReader(fh))
+    assert row["title"].startswith("'=")
+    again = run(data, "measure", "import", str(exported), "--library", "heideloh", database_url=url)
+    assert "0 created, 0 updated, 1 unchanged" in again.output, again.output
