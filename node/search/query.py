@@ -6,6 +6,7 @@ import base64
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Float, func, literal, null, select
@@ -100,13 +101,11 @@ class _Ordering:
 
     def sort(self, rows: Sequence[Sequence[Any]], first: int) -> list[Sequence[Any]]:
         """Rows (whose term values start at index ``first``) in this order."""
-        width = len(self.terms)
-
-        def key(row: Sequence[Any]) -> tuple[Any, ...]:
-            values = row[first : first + width]
-            return tuple(-v if desc else v for v, (_, desc) in zip(values, self.terms, strict=True))
-
-        return sorted(rows, key=key)
+        # Stable sorts from the last term to the first: each pass is one C-level sort.
+        ordered = list(rows)
+        for index in range(len(self.terms) - 1, -1, -1):
+            ordered.sort(key=itemgetter(first + index), reverse=self.terms[index][1])
+        return ordered
 
     def scored(self, row: Sequence[Any], first: int) -> tuple[int, float | None]:
         """(key, score) of a row whose term values start at index ``first``."""
@@ -239,9 +238,8 @@ async def search(session: AsyncSession, query: SearchQuery) -> SearchResult:
     rows = (await session.execute(stmt)).all()
     complete = len(rows) <= FACET_SAMPLE
     src = sql.Source(dialect, plan.filter)
-    page, next_cursor, counted = await _page(
-        session, src, order, _ordering(src, order, plan), query, rows, complete
-    )
+    # The order terms read only the key and measure_text, which both sources share.
+    page, next_cursor, counted = await _page(session, src, order, ordering, query, rows, complete)
     total = len(rows) if complete else counted
     if total is None:
         total = int(await session.scalar(src.select(func.count())) or 0)

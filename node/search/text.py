@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 import Stemmer  # type: ignore[import-not-found]  # (PyStemmer ships no type hints)
 
@@ -105,8 +106,11 @@ class TextQuery:
         found: set[int] = set()
         for term in self.terms:
             first, size = term.tokens[0], len(term.tokens)
-            if size == 1 and term.prefix:
-                found.update(i for i, word in enumerate(words) if word.startswith(first))
+            if size == 1:
+                if term.prefix:
+                    found.update(i for i, word in enumerate(words) if word.startswith(first))
+                else:
+                    found.update(i for i, word in enumerate(words) if word == first)
                 continue
             for start, word in enumerate(words[: len(words) - size + 1]):
                 if word == first and _phrase_at(term, words, start):
@@ -155,10 +159,18 @@ def _clean(fragment: str) -> str:
     return " ".join(_MARKUP.sub(" ", fragment).split())
 
 
+@lru_cache(maxsize=4096)
 def highlight(text: str, query: TextQuery) -> str:
-    """HTML-escaped text with every matching word (or phrase word) wrapped in <mark>."""
+    """HTML-escaped text with every matching word (or phrase word) wrapped in <mark>.
+
+    Cached: popular queries show the same titles again and again.
+    """
+    if not query:
+        return html.escape(text)
+    marked = query.marks(list(map(normalise_word, _WORD.findall(text))))
+    if not marked:
+        return html.escape(text)
     spans = [m.span() for m in _WORD.finditer(text)]
-    marked = query.marks([normalise_word(text[a:b]) for a, b in spans]) if query else set()
     out, last = [], 0
     for i in sorted(marked):
         start, end = spans[i]
@@ -175,21 +187,32 @@ def snippet(sources: list[str], query: TextQuery, words: int = 30) -> str:
     Without a query, or when no source contains a hit (e.g. the title matched), it is the
     start of the first non-empty source.
     """
-    cleaned = [text for text in map(_clean, sources) if text]
-    for text in cleaned:
-        spans = [m.span() for m in _WORD.finditer(text)]
-        hits = sorted(query.marks([normalise_word(text[a:b]) for a, b in spans]))
+    return _snippet(tuple(sources), query, words)
+
+
+def _snippet(sources: tuple[str, ...], query: TextQuery, words: int) -> str:
+    first = ""
+    for source in sources:
+        text = _clean(source)
+        if not text:
+            continue
+        if not first:
+            first = text
+            if not query:
+                break
+        hits = sorted(query.marks(list(map(normalise_word, _WORD.findall(text)))))
         if hits:
             # The window of `words` words holding the most hits, starting a little early.
             best = max(hits, key=lambda h: sum(1 for x in hits if h <= x < h + words))
-            return _window(text, spans, max(0, best - 3), words, query)
-    if not cleaned:
+            return _window(text, max(0, best - 3), words, query)
+    if not first:
         return ""
-    first = cleaned[0]
-    return _window(first, [m.span() for m in _WORD.finditer(first)], 0, words, query)
+    return _window(first, 0, words, query)
 
 
-def _window(text: str, spans: list[tuple[int, int]], start: int, words: int, q: TextQuery) -> str:
+def _window(text: str, start: int, words: int, q: TextQuery) -> str:
+    # Word spans up to one past the window: enough to know whether text follows it.
+    spans = [m.span() for m in islice(_WORD.finditer(text), start + words + 1)]
     if not spans:
         return html.escape(text)
     end = min(len(spans), start + words)
