@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation import urls
 from federation.documents import (
@@ -61,14 +62,19 @@ def _not_found(what: str) -> web.HTTPNotFound:
     )
 
 
+async def _library(session: AsyncSession, request: web.Request) -> Library:
+    """The local library named in the URL, or a JSON 404."""
+    try:
+        return await get_local_library(session, request.match_info["handle"])
+    except NotFound:
+        raise _not_found("library") from None
+
+
 async def library_actor_view(request: web.Request) -> web.StreamResponse:
     """The actor document of a local library."""
     fed = request.app[FEDERATION]
     async with fed.sessionmaker() as session:
-        try:
-            library = await get_local_library(session, request.match_info["handle"])
-        except NotFound:
-            raise _not_found("library") from None
+        library = await _library(session, request)
         keys = await get_keys(session, library)
         toolkit = await session.get(ToolkitResult, library.id)
     return activity_response(
@@ -103,10 +109,7 @@ async def outbox_view(request: web.Request) -> web.StreamResponse:
     fed = request.app[FEDERATION]
     s = fed.settings
     async with fed.sessionmaker() as session:
-        try:
-            library = await get_local_library(session, request.match_info["handle"])
-        except NotFound:
-            raise _not_found("library") from None
+        library = await _library(session, request)
         collection = urls.outbox(s, library.handle)
         if "page" not in request.query:
             total = await session.scalar(
@@ -148,10 +151,7 @@ async def followers_view(request: web.Request) -> web.StreamResponse:
     """Only the number of followers: they may be private persons on other servers."""
     fed = request.app[FEDERATION]
     async with fed.sessionmaker() as session:
-        try:
-            library = await get_local_library(session, request.match_info["handle"])
-        except NotFound:
-            raise _not_found("library") from None
+        library = await _library(session, request)
         total = await session.scalar(
             select(func.count())
             .select_from(Follower)
@@ -165,10 +165,7 @@ async def following_view(request: web.Request) -> web.StreamResponse:
     """Whom the library follows (institutions), in one page per 100."""
     fed = request.app[FEDERATION]
     async with fed.sessionmaker() as session:
-        try:
-            library = await get_local_library(session, request.match_info["handle"])
-        except NotFound:
-            raise _not_found("library") from None
+        library = await _library(session, request)
         rows = (
             await session.scalars(
                 select(RemoteActor.ap_id)
