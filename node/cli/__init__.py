@@ -6,6 +6,7 @@ from node.cli import (  # noqa: F401  (importing registers the commands)
     index,
     library,
     measures,
+    peers,
     serve,
     users,
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import click
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from node import migrate
 from node.cli.base import (
@@ -15,6 +17,7 @@ from node.cli.base import (
     run_async,
 )
 from node.db import create_engine
+from node.settings import Settings
 
 
 @main.group()
@@ -30,15 +33,7 @@ def db_upgrade(data_dir: Path | None, config_file: Path | None, revision: str) -
     """Apply migrations up to REVISION (default: head)."""
     settings = command_context(data_dir, config_file).settings()
 
-    async def work() -> str | None:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine, revision)
-            return await migrate.current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    click.echo(f"Database at revision {run_async(work())}")
+    _migrate(settings, migrate.upgrade, revision)
 
 
 @db.command("downgrade")
@@ -52,10 +47,16 @@ def db_downgrade(data_dir: Path | None, config_file: Path | None, revision: str,
         click.confirm(f"Downgrade the database to {revision}? Data may be lost", abort=True)
     settings = command_context(data_dir, config_file).settings()
 
+    _migrate(settings, migrate.downgrade, revision)
+
+
+def _migrate(
+    settings: Settings, step: Callable[[AsyncEngine, str], Awaitable[None]], revision: str
+) -> None:
     async def work() -> str | None:
         engine = create_engine(settings.database_url)
         try:
-            await migrate.downgrade(engine, revision)
+            await step(engine, revision)
             return await migrate.current_revision(engine)
         finally:
             await engine.dispose()

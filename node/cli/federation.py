@@ -1,11 +1,12 @@
-"""Federation commands: follow, unfollow, followers, block, deliveries.
+"""Federation commands: follow, unfollow, following.
 
 The CLI is an entry point like node/app.py, so it may wire in the federation package."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,23 @@ from node.cli.base import (
     run_async,
 )
 from node.libraries import get_local_library
+from node.settings import Settings
+
+if TYPE_CHECKING:
+    from federation.runtime import Federation
+
+T = TypeVar("T")
+
+
+def with_federation(settings: Settings, work: Callable[[Federation], Awaitable[T]]) -> T:
+    """Run one federation service in a standalone context (no web server needed)."""
+    from federation.setup import standalone
+
+    async def run() -> T:
+        async with standalone(settings) as fed:
+            return await work(fed)
+
+    return run_async(run())
 
 
 @main.command("follow")
@@ -30,16 +48,10 @@ def follow_cmd(data_dir: Path | None, config_file: Path | None, account: str, ha
     """Follow ACCOUNT (name@host or an actor URL); the running node sends the Follow."""
     from federation.fetch import FetchError
     from federation.following import follow
-    from federation.setup import standalone
 
     settings = command_context(data_dir, config_file).settings()
-
-    async def work() -> Any:
-        async with standalone(settings) as fed:
-            return await follow(fed, handle, account)
-
     try:
-        result = run_async(work())
+        result = with_federation(settings, lambda fed: follow(fed, handle, account))
     except FetchError as exc:
         raise click.ClickException(f"cannot reach {account}: {exc}") from exc
     if result.already:
@@ -62,15 +74,9 @@ def unfollow_cmd(
 ) -> None:
     """Stop following ACCOUNT (sends Undo)."""
     from federation.following import unfollow
-    from federation.setup import standalone
 
     settings = command_context(data_dir, config_file).settings()
-
-    async def work() -> bool:
-        async with standalone(settings) as fed:
-            return await unfollow(fed, handle, account, drop=drop)
-
-    if run_async(work()):
+    if with_federation(settings, lambda fed: unfollow(fed, handle, account, drop=drop)):
         click.echo(f"@{handle} no longer follows {account}.")
     else:
         click.echo(f"@{handle} did not follow {account}.")
