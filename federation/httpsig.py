@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from multidict import CIMultiDict, CIMultiDictProxy
 
 PublicKey = RSAPublicKey | Ed25519PublicKey
 PrivateKey = RSAPrivateKey | Ed25519PrivateKey
@@ -73,10 +74,17 @@ class ParsedSignature:
 
 def header_value(headers: Mapping[str, str], name: str) -> str | None:
     """Return a header's value (case-insensitive), multiple lines joined with ', '."""
-    wanted = name.lower()
-    # items() rather than get(): multidicts repeat keys and plain dicts may use any case.
-    values = [_FOLD.sub(" ", v.strip()) for k, v in headers.items() if k.lower() == wanted]
-    return ", ".join(values) if values else None
+    if isinstance(headers, CIMultiDict | CIMultiDictProxy):
+        # aiohttp's headers: case-insensitive already, every repeat of a key kept.
+        values: Sequence[str] = headers.getall(name, ())
+    else:  # a plain mapping may use any case
+        wanted = name.lower()
+        values = [v for k, v in headers.items() if k.lower() == wanted]
+    if not values:
+        return None
+    if len(values) == 1 and "\n" not in values[0]:
+        return values[0].strip()
+    return ", ".join(_FOLD.sub(" ", v.strip()) for v in values)
 
 
 def body_digest(body: bytes) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,6 +30,7 @@ from federation.httpsig import (
     PublicKey,
     body_digest,
     cavage_signing_string,
+    header_value,
     load_public_key_pem,
     parse_cavage_params,
     parse_signature,
@@ -773,3 +774,17 @@ def test_load_public_key_pem() -> None:
     )
     with pytest.raises(MalformedSignature, match="unsupported public key type"):
         load_public_key_pem(ec_pem.decode())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        CIMultiDict([("X-Thing", "a"), ("x-thing", " b\r\n  c "), ("Other", "z")]),
+        CIMultiDictProxy(CIMultiDict([("X-Thing", "a"), ("X-THING", "b\n c")])),
+        {"x-THING": "a, b c"},
+    ],
+)
+def test_header_value_joins_repeats_and_folds_lines(headers: Mapping[str, str]) -> None:
+    """Repeated headers join with ", " and folded lines unfold, whatever the mapping."""
+    assert header_value(headers, "X-Thing") == "a, b c"
+    assert header_value(headers, "missing") is None
