@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from federation import hosts
 from federation.hosts import Attempt, post_signed
 from federation.urls import key_id
-from node.db import unit_of_work
+from node.db import KeptConnection, unit_of_work
 from node.keypairs import load_rsa_private
 from node.models import Delivery, Library, LibraryKeys, OutboxActivity, utcnow
 from node.settings import Settings
@@ -166,7 +166,9 @@ class DeliveryQueue:
         self._tasks: list[asyncio.Task[None]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._in_db: set[asyncio.Task[Any]] = set()  # tasks stop() must let finish
-        self._conns: dict[str, AsyncConnection] = {}  # one per use: claim, record
+        # A connection kept open per use (claims, outcomes), both behind the write lock.
+        self._claims = KeptConnection(engine, self._write_lock)
+        self._records = KeptConnection(engine, self._write_lock)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -208,14 +210,13 @@ class DeliveryQueue:
         while not self._jobs.empty():
             self._jobs.get_nowait()
         try:
-            async with self._transaction("claim") as conn:
+            async with self._transaction(self._claims) as conn:
                 await self._requeue(conn, Delivery.id.in_(sorted(self._held)))
             self._held.clear()
         except Exception:  # the leases expire instead
             log.exception("cannot release %d claimed deliveries", len(self._held))
-        for conn in self._conns.values():
-            await conn.close()
-        self._conns.clear()
+        await self._claims.close()
+        await self._records.close()
 
     @contextlib.contextmanager
     def _db_phase(self) -> Iterator[None]:
@@ -238,18 +239,10 @@ class DeliveryQueue:
                 yield session
 
     @contextlib.asynccontextmanager
-    async def _transaction(self, use: str) -> AsyncIterator[AsyncConnection]:
-        # Connections stay open: a pool checkout per batch costs more than its statements.
+    async def _transaction(self, kept: KeptConnection) -> AsyncIterator[AsyncConnection]:
         with self._db_phase():
-            async with self._write_lock or contextlib.nullcontext():
-                conn = self._conns.pop(use, None) or await self._engine.connect()
-                try:
-                    async with conn.begin():
-                        yield conn
-                except BaseException:
-                    await conn.close()  # possibly broken: the next batch takes a fresh one
-                    raise
-                self._conns[use] = conn
+            async with kept.transaction() as conn:
+                yield conn
 
     async def _sleep(self, event: asyncio.Event, seconds: float | None = None) -> None:
         with contextlib.suppress(TimeoutError):
@@ -290,7 +283,7 @@ class DeliveryQueue:
         lease_until = now + self._lease
         clock = asyncio.get_running_loop().time()
         self._tripped = {host: t for host, t in self._tripped.items() if t > now}
-        async with self._transaction("claim") as conn:
+        async with self._transaction(self._claims) as conn:
             ids: list[int] = []
             if clock >= self._next_upkeep:
                 self._next_upkeep = clock + self._settings.delivery_poll_seconds
@@ -384,7 +377,7 @@ class DeliveryQueue:
             batch, self._outcomes = self._outcomes, []
             while True:
                 try:
-                    async with self._transaction("record") as conn:
+                    async with self._transaction(self._records) as conn:
                         now, settings, rng = self._now(), self._settings, self._rng
                         await hosts.record_outcomes(conn, batch, now, settings, rng, self._health)
                     break

@@ -9,7 +9,6 @@ and then releases all the waiting requests (group commit).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -19,9 +18,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.httpsig import PublicKey
+from node.db import KeptConnection
 from node.models import InboxActivity, Library, PeerHost
 
 log = logging.getLogger(__name__)
@@ -122,10 +122,14 @@ class InboxWriter:
 
     def __init__(
         self,
-        writing: Callable[[], contextlib.AbstractAsyncContextManager[AsyncSession]],
+        engine: AsyncEngine,
         on_stored: Callable[[], None],
+        *,
+        lock: asyncio.Lock | None = None,
     ) -> None:
-        self._writing = writing
+        self._insert = _insert_ignoring_duplicates(engine.dialect.name)
+        # SQLite: the lock is the node's write lock, shared with its other writers.
+        self._conn = KeptConnection(engine, lock)
         self._on_stored = on_stored
         self._queue: list[_Pending] = []
         self._wake = asyncio.Event()
@@ -143,6 +147,7 @@ class InboxWriter:
             self._task = None
         if self._queue:
             await self._flush()
+        await self._conn.close()
 
     async def store(self, row: dict[str, Any]) -> None:
         """Queue one row and wait until it is committed (a duplicate id counts as stored)."""
@@ -161,9 +166,8 @@ class InboxWriter:
     async def _store_each(self, batch: list[_Pending]) -> None:
         for pending in batch:
             try:
-                async with self._writing() as session:
-                    connection = await session.connection()
-                    await connection.execute(_insert_ignoring_duplicates(session), [pending.row])
+                async with self._conn.transaction() as conn:
+                    await conn.execute(self._insert, [pending.row])
             except Exception as exc:
                 log.warning("storing inbox activity %s failed: %s", pending.row.get("ap_id"), exc)
                 if not pending.done.done():
@@ -176,12 +180,9 @@ class InboxWriter:
     async def _flush(self) -> None:
         batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
         try:
-            async with self._writing() as session:
-                # Core executemany on the session's connection: no ORM bookkeeping per row.
-                connection = await session.connection()
-                await connection.execute(
-                    _insert_ignoring_duplicates(session), [p.row for p in batch]
-                )
+            async with self._conn.transaction() as conn:
+                # Core executemany: no ORM bookkeeping per row.
+                await conn.execute(self._insert, [p.row for p in batch])
         except Exception as exc:
             if len(batch) > 1:
                 # One bad row must not fail its neighbours: store them one by one.
@@ -197,9 +198,8 @@ class InboxWriter:
         self._on_stored()
 
 
-def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+def _insert_ignoring_duplicates(dialect: str) -> Any:
     # The same activity can arrive twice (retries, several inboxes): the first copy wins.
-    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return pg_insert(InboxActivity).on_conflict_do_nothing(index_elements=["ap_id"])
     if dialect == "sqlite":

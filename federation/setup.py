@@ -33,7 +33,8 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
         client=app[keys.HTTP_CLIENT],
         signer=instance_signer(settings, instance),
     )
-    fed.writer = InboxWriter(fed.writing, on_stored=fed.wake_inbox.set)
+    lock = fed.write_lock if settings.is_sqlite else None
+    fed.writer = InboxWriter(app[keys.ENGINE], on_stored=fed.wake_inbox.set, lock=lock)
     fed.writer.start()
     app[FEDERATION] = fed
     queue = DeliveryQueue(

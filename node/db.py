@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -68,6 +70,37 @@ async def unit_of_work(
     """One session and transaction: commit on success, roll back on any error."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+class KeptConnection:
+    """One connection kept open across the transactions of a busy writer (group commits,
+    delivery batches): a pool checkout per batch costs more than the batch's statements.
+
+    ``lock`` (SQLite) makes the transactions take turns with the node's other writers.
+    """
+
+    def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
+        self._engine, self._lock = engine, lock
+        self._conn: AsyncConnection | None = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction on the kept connection: committed on success, else rolled back."""
+        async with self._lock or contextlib.nullcontext():
+            conn, self._conn = self._conn or await self._engine.connect(), None
+            try:
+                async with conn.begin():
+                    yield conn
+            except BaseException:
+                await conn.close()  # possibly broken: the next transaction takes a fresh one
+                raise
+            self._conn = conn
+
+    async def close(self) -> None:
+        """Return the connection to the pool."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
 
 
 async def ping(engine: AsyncEngine, limit_seconds: float = 2.0) -> bool:
