@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from node.db import KeptConnection, create_engine
 
@@ -17,12 +18,17 @@ async def test_kept_connection_commits_rolls_back_and_recovers(database_url: str
             await conn.execute(text("CREATE TABLE kept_probe (n INTEGER)"))
         async with kept.transaction() as conn:
             await conn.execute(text("INSERT INTO kept_probe VALUES (1)"))
-        first = None
-        with pytest.raises(RuntimeError):
+        used: list[AsyncConnection] = []
+
+        async def insert_then_fail() -> None:
             async with kept.transaction() as conn:
-                first = conn
+                used.append(conn)
                 await conn.execute(text("INSERT INTO kept_probe VALUES (2)"))
                 raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            await insert_then_fail()
+        first = used[0]
         async with kept.transaction() as conn:
             assert conn is not first  # the possibly broken connection was dropped
             rows = (await conn.execute(text("SELECT n FROM kept_probe"))).scalars().all()
