@@ -160,6 +160,7 @@ class DeliveryQueue:
         self._outcome_ready, self._unrecorded = asyncio.Event(), asyncio.Semaphore()
         self._held: set[int] = set()  # claimed by this process, outcome not recorded yet
         self._tripped: dict[str, datetime] = {}  # host → until when its rows are deferred
+        self._blocked: set[str] = set()  # as of the last upkeep
         self._health = hosts.HealthCache()
         self._keys: dict[int, tuple[tuple[str, str], tuple[str, RSAPrivateKey]]] = {}
         self._more_due, self._next_upkeep, self._stopping = False, 0.0, False
@@ -291,7 +292,7 @@ class DeliveryQueue:
                 # again; ours are in flight or queued here, whatever their lease says.
                 expired = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
                 await self._requeue(conn, expired, Delivery.id.not_in(sorted(self._held)))
-                await hosts.fail_blocked(conn)
+                self._blocked = await hosts.fail_blocked(conn)
                 ids += await hosts.claim_probes(conn, now, lease_until)
             due = hosts.due_deliveries(now, room, self._tripped)
             claim = update(Delivery).where(or_(Delivery.id.in_(due), Delivery.id.in_(ids)))
@@ -347,7 +348,9 @@ class DeliveryQueue:
 
     async def _send(self, job: _Job) -> None:
         until = self._tripped.get(job.host)
-        if until is not None and until > self._now():
+        if job.host in self._blocked:  # blocked after this row was claimed
+            job.attempt = Attempt(error=hosts.BLOCKED_ERROR, permanent=True)
+        elif until is not None and until > self._now():
             job.deferred_until = until
         elif job.signer is None:
             job.attempt = Attempt(error="library has no signing key", permanent=True)

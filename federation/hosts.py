@@ -184,14 +184,17 @@ def due_deliveries(now: datetime, limit: int, skip_hosts: Collection[str]) -> Se
     return due.with_for_update(skip_locked=True)
 
 
-async def fail_blocked(conn: AsyncConnection) -> None:
-    """Mark pending deliveries of blocked hosts as failed, so operators see why they stopped."""
-    blocked = select(PeerHost.host).where(PeerHost.state == "blocked")
-    await conn.execute(
-        update(Delivery)
-        .where(Delivery.state == "pending", Delivery.host.in_(blocked))
-        .values(state="failed", last_error=BLOCKED_ERROR, lease_until=None)
-    )
+async def fail_blocked(conn: AsyncConnection) -> set[str]:
+    """Mark pending deliveries of blocked hosts as failed, so operators see why they stopped;
+    the blocked hosts (the queue also drops rows it claimed before the block)."""
+    blocked = set(await conn.scalars(select(PeerHost.host).where(PeerHost.state == "blocked")))
+    if blocked:
+        await conn.execute(
+            update(Delivery)
+            .where(Delivery.state == "pending", Delivery.host.in_(sorted(blocked)))
+            .values(state="failed", last_error=BLOCKED_ERROR, lease_until=None)
+        )
+    return blocked
 
 
 async def claim_probes(conn: AsyncConnection, now: datetime, probe_until: datetime) -> list[int]:

@@ -504,6 +504,33 @@ async def test_a_blocked_host_is_never_contacted(
     ] * 2
 
 
+async def test_a_host_blocked_while_its_rows_are_queued_gets_no_more(
+    sessionmaker: Sessions,
+    fast: Settings,
+    library: SenderLibrary,
+    peer: FakePeer,
+    client: aiohttp.ClientSession,
+) -> None:
+    """Rows claimed before a block are not sent after the queue's next upkeep sees it."""
+    settings = dataclasses.replace(fast, delivery_workers=1)
+    peer.delay = 0.3  # slow answers: the block lands while most rows wait in the queue
+    await add_activities(sessionmaker, library.id, 6)
+    async with DeliveryQueue(sessionmaker, client, settings, render_to(fast, [peer.url()])):
+        await wait_for(lambda: _hit(peer))
+        async with unit_of_work(sessionmaker) as session:
+            session.add(PeerHost(host=peer.host, state="blocked"))
+        await wait_for(states(sessionmaker, "done", "failed"))
+    found = await rows(sessionmaker)
+    blocked = [row for row in found if row.last_error == "host blocked"]
+    assert peer.hits <= 2  # the POST in flight at the block, perhaps the one after it
+    assert len(blocked) == 6 - peer.hits
+    assert all(row.state == "failed" for row in blocked)
+
+
+async def _hit(peer: FakePeer) -> bool:
+    return peer.hits >= 1
+
+
 async def test_private_inboxes_are_refused_unless_allowed(
     sessionmaker: Sessions,
     fast: Settings,
