@@ -117,6 +117,7 @@ class _Job:
     signer: tuple[str, RSAPrivateKey] | None  # key id and key; None: library has no keys
     attempt: Attempt | None = None  # None after sending: deferred, not sent
     deferred_until: datetime | None = None  # the host failed moments ago
+    claimed_in: int = 0  # number of the claim that took it
 
 
 class DeliveryQueue:
@@ -160,7 +161,10 @@ class DeliveryQueue:
         self._outcome_ready, self._unrecorded = asyncio.Event(), asyncio.Semaphore()
         self._held: set[int] = set()  # claimed by this process, outcome not recorded yet
         self._tripped: dict[str, datetime] = {}  # host → until when its rows are deferred
-        self._blocked: set[str] = set()  # as of the last upkeep
+        self._claim_number = 0
+        # Hosts blocked as of the upkeep in claim number N: rows claimed before N are dropped
+        # (later claims skip blocked hosts themselves, and see an unblock at once).
+        self._blocked: tuple[set[str], int] = (set(), 0)
         self._health = hosts.HealthCache()
         self._keys: dict[int, tuple[tuple[str, str], tuple[str, RSAPrivateKey]]] = {}
         self._more_due, self._next_upkeep, self._stopping = False, 0.0, False
@@ -283,6 +287,8 @@ class DeliveryQueue:
         now = self._now()
         lease_until = now + self._lease
         clock = asyncio.get_running_loop().time()
+        self._claim_number += 1
+        number = self._claim_number
         self._tripped = {host: t for host, t in self._tripped.items() if t > now}
         async with self._transaction(self._claims) as conn:
             ids: list[int] = []
@@ -292,7 +298,7 @@ class DeliveryQueue:
                 # again; ours are in flight or queued here, whatever their lease says.
                 expired = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
                 await self._requeue(conn, expired, Delivery.id.not_in(sorted(self._held)))
-                self._blocked = await hosts.fail_blocked(conn)
+                self._blocked = (await hosts.fail_blocked(conn), number)
                 ids += await hosts.claim_probes(conn, now, lease_until)
             due = hosts.due_deliveries(now, room, self._tripped)
             claim = update(Delivery).where(or_(Delivery.id.in_(due), Delivery.id.in_(ids)))
@@ -314,7 +320,9 @@ class DeliveryQueue:
             library_id, text = payloads[row.activity_id]
             cached = self._keys.get(library_id)
             body_bytes, signer = (text or "null").encode(), cached[1] if cached else None
-            jobs.append(_Job(row.id, row.inbox, row.host, row.attempts, body_bytes, signer))
+            job = _Job(row.id, row.inbox, row.host, row.attempts, body_bytes, signer)
+            job.claimed_in = number
+            jobs.append(job)
         return jobs
 
     async def _load_keys(self, conn: AsyncConnection, library_ids: set[int]) -> None:
@@ -348,8 +356,9 @@ class DeliveryQueue:
 
     async def _send(self, job: _Job) -> None:
         until = self._tripped.get(job.host)
-        if job.host in self._blocked:  # blocked after this row was claimed
-            job.attempt = Attempt(error=hosts.BLOCKED_ERROR, permanent=True)
+        blocked, since = self._blocked
+        if job.host in blocked and job.claimed_in < since:  # blocked after its claim
+            job.attempt = Attempt(error=hosts.BLOCKED_ERROR, permanent=True, sent=False)
         elif until is not None and until > self._now():
             job.deferred_until = until
         elif job.signer is None:

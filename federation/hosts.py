@@ -93,6 +93,7 @@ class Attempt:
     error: str | None = None  # short reason: the start of the body, or the exception
     retry_after: str | None = None
     permanent: bool = False  # refused on our side (unsafe URL, no key): retrying cannot help
+    sent: bool = True  # False: dropped before sending (host blocked), no attempt to count
 
     @property
     def unreachable(self) -> bool:
@@ -328,6 +329,11 @@ _RETRY = (
             next_attempt_at=bindparam("b_next"), last_status=bindparam("b_status"),
             last_error=bindparam("b_error"))
 )  # fmt: skip
+_DROP = (
+    update(_TABLE)
+    .where(_ROWS.id == bindparam("b_id"))
+    .values(state="failed", lease_until=None, last_error=bindparam("b_error"))
+)
 _DEFER = (
     update(_TABLE)
     .where(_ROWS.id == bindparam("b_id"))
@@ -347,11 +353,15 @@ async def record_outcomes(
     done: dict[int | None, list[int]] = defaultdict(list)  # status → ids
     retried: list[dict[str, Any]] = []
     deferred: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
     events: list[tuple[str, HostEvent]] = []
     for outcome in outcomes:
         attempt = outcome.attempt
         if attempt is None:  # not sent: keeps its attempts and last result
             deferred.append({"b_id": outcome.id, "b_next": outcome.deferred_until or now})
+            continue
+        if not attempt.sent:  # never left this node: its host says nothing, no attempt counts
+            dropped.append({"b_id": outcome.id, "b_error": attempt.error})
             continue
         verdict = judge(attempt, outcome.attempts + 1, now, settings, rng.uniform(0.8, 1.2))
         if verdict.state == "done":
@@ -370,4 +380,6 @@ async def record_outcomes(
         await conn.execute(_RETRY, retried)
     if deferred:
         await conn.execute(_DEFER, deferred)
+    if dropped:
+        await conn.execute(_DROP, dropped)
     await record_host_events(conn, events, now, settings)
