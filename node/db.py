@@ -76,7 +76,7 @@ class KeptConnection:
     """One connection kept open across the transactions of a busy writer (group commits,
     delivery batches): a pool checkout per batch costs more than the batch's statements.
 
-    ``lock`` (SQLite) makes the transactions take turns with the node's other writers.
+    ``lock`` (SQLite) makes the transactions take turns with the other writers holding it.
     """
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:

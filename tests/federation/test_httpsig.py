@@ -782,6 +782,7 @@ def test_load_public_key_pem() -> None:
         CIMultiDict([("X-Thing", "a"), ("x-thing", " b\r\n  c "), ("Other", "z")]),
         CIMultiDictProxy(CIMultiDict([("X-Thing", "a"), ("X-THING", "b\n c")])),
         {"x-THING": "a, b c"},
+        CIMultiDict([("x-thing", " a,\r\n  b\n c ")]),
     ],
 )
 def test_header_value_joins_repeats_and_folds_lines(headers: Mapping[str, str]) -> None:
