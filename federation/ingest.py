@@ -145,7 +145,7 @@ class InboxWriter:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        if self._queue:
+        while self._queue:  # a flush takes at most MAX_BATCH rows
             await self._flush()
         await self._conn.close()
 
