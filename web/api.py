@@ -174,8 +174,10 @@ async def libraries(request: web.Request) -> web.Response:
     raw_limit = request.query.get("limit", "20")
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 100:
         raise bad_parameter("limit", "must be a whole number from 1 to 100")
-    kinds = [k for raw in request.query.getall("kind", []) for k in raw.split(",") if k]
+    kinds = [k.strip() for raw in request.query.getall("kind", []) for k in raw.split(",")]
     for kind in kinds:
+        if not kind:
+            raise bad_parameter("kind", "is empty (leave it out instead)")
         if kind not in request.app[keys.VOCAB]["organisation-kinds"]:
             raise bad_parameter("kind", f"unknown value {kind!r}")
     like = request.query.get("like")

@@ -148,6 +148,9 @@ async def test_unknown_library_is_a_404_naming_the_parameter(
     assert data["parameter"] == "me"
     data = await get_json(client, "/api/v1/libraries?like=niemand@elsewhere.example", status=404)
     assert data["parameter"] == "like"
+    for empty in ("kind=", "kind=library,"):  # found by schemathesis: was a silent 200
+        data = await get_json(client, f"/api/v1/libraries?{empty}", status=400)
+        assert data["parameter"] == "kind"
 
 
 async def test_atom_feed_and_csv(client: TestClient[Any, Application]) -> None:
