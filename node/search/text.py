@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
@@ -25,7 +26,9 @@ MAX_TOKEN = 60
 _QUERY_PART = re.compile(r'"([^"]*)"?|(\S+)')
 # Facet tokens (node.search.facets) look like "zz" + hex; user input never may match them.
 _FACET_LIKE = re.compile(r"zz(?:[0-9a-f]{2}){4,}")
-_MARKUP = re.compile(r"[#*_`>|~]+|\]\([^)]*\)|[\[\]]")
+# Markdown markup shown as plain text in snippets: link targets go, markup characters too.
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_MARKUP_CHARS = re.compile(r"[#*_`>|~\[\]]+")
 
 
 def fold(text: str) -> str:
@@ -156,7 +159,9 @@ def parse_query(text: str) -> TextQuery:
 
 
 def _clean(fragment: str) -> str:
-    return " ".join(_MARKUP.sub(" ", fragment).split())
+    if "](" in fragment:
+        fragment = _LINK_TARGET.sub(" ", fragment)
+    return " ".join(_MARKUP_CHARS.sub(" ", fragment).split())
 
 
 @lru_cache(maxsize=4096)
@@ -200,22 +205,30 @@ def _snippet(sources: tuple[str, ...], query: TextQuery, words: int) -> str:
             first = text
             if not query:
                 break
-        hits = sorted(query.marks(list(map(normalise_word, _WORD.findall(text)))))
-        if hits:
+        marked = query.marks(list(map(normalise_word, _WORD.findall(text))))
+        if marked:
             # The window of `words` words holding the most hits, starting a little early.
-            best = max(hits, key=lambda h: sum(1 for x in hits if h <= x < h + words))
-            return _window(text, max(0, best - 3), words, query)
+            hits = sorted(marked)
+            best = max(hits, key=lambda h: bisect_left(hits, h + words) - bisect_left(hits, h))
+            return _window(text, max(0, best - 3), words, marked)
     if not first:
         return ""
-    return _window(first, 0, words, query)
+    return _window(first, 0, words, set())
 
 
-def _window(text: str, start: int, words: int, q: TextQuery) -> str:
+def _window(text: str, start: int, words: int, marked: set[int]) -> str:
+    """Words ``start`` to ``start + words`` of ``text`` as HTML, ``marked`` word positions
+    (counted in the whole text) highlighted."""
     # Word spans up to one past the window: enough to know whether text follows it.
     spans = [m.span() for m in islice(_WORD.finditer(text), start + words + 1)]
     if not spans:
         return html.escape(text)
     end = min(len(spans), start + words)
-    fragment = text[spans[start][0] : spans[end - 1][1]]
-    body = highlight(fragment, q) if q else html.escape(fragment)
-    return ("… " if start else "") + body + (" …" if end < len(spans) else "")
+    out, last = [], spans[start][0]
+    for i in sorted(marked.intersection(range(start, end))):
+        begin, stop = spans[i]
+        out.append(html.escape(text[last:begin]))
+        out.append(f"<mark>{html.escape(text[begin:stop])}</mark>")
+        last = stop
+    out.append(html.escape(text[last : spans[end - 1][1]]))
+    return ("… " if start else "") + "".join(out) + (" …" if end < len(spans) else "")
