@@ -3,8 +3,8 @@
 Usage: python -m bench.search [--measures N] [--libraries L] [--queries Q] [--smoke]
                               [--database PATH] [--reuse]
 
-Fills the database (bench.search_data), then times mixed query loads through
-``node.search.search`` directly (one session per query, as a request handler would):
+Fills the database (bench.search_data), then times mixed query loads through the
+node's ``Searcher`` in-process (on SQLite: one worker thread per search, as the node serves):
 text + two facets + a population range + facet counts, the same with "my library"
 (combined ranking), and the same filters without text (newest first).
 """
@@ -26,8 +26,8 @@ from bench.common import median, percentile
 from bench.search_data import fill_database, library_rows
 from bench.search_http import http_load
 from bench.search_sql import sql_load
-from node.db import create_engine, create_sessionmaker
-from node.search import Range, SearchQuery, search
+from node.db import create_engine, create_sessionmaker, create_sync_reader
+from node.search import Range, Searcher, SearchQuery
 from tests.node.search_corpus import BLOCKS
 
 TERMS = (
@@ -78,20 +78,22 @@ async def run_load(
 ) -> list[float]:
     """Time each query (ms) after a short warm-up; print p50/p95/max and result sizes."""
     engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
+    reader = create_sync_reader(url)
+    # As the node serves it: on SQLite the whole search runs in a worker thread.
+    searcher = Searcher(create_sessionmaker(engine), reader)
     timings, totals, approximate = [], [], 0
     try:
         for query in queries[:5]:
-            async with sessions() as session:
-                await search(session, query)
+            await searcher.search(query)
         for query in queries:
             started = time.perf_counter()
-            async with sessions() as session:
-                result = await search(session, query)
+            result = await searcher.search(query)
             timings.append((time.perf_counter() - started) * 1000)
             totals.append(result.total)
             approximate += result.facets_approximate
     finally:
+        if reader is not None:
+            reader.dispose()
         await engine.dispose()
     say(f"{name}: p50 {median(timings):.1f} ms, p95 {percentile(timings, 95):.1f} ms, "
         f"max {max(timings):.1f} ms over {len(timings)} queries "

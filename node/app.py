@@ -11,9 +11,9 @@ from federation.routes import setup_routes as setup_federation_routes
 from federation.safety import make_connector
 from federation.setup import federation_ctx
 from node import keys, migrate
-from node.db import create_engine, create_sessionmaker, unit_of_work
+from node.db import create_engine, create_sessionmaker, create_sync_reader, unit_of_work
 from node.instance import ensure_admin, ensure_instance
-from node.search import index_is_stale, rebuild
+from node.search import Searcher, index_is_stale, rebuild
 from node.settings import Settings
 from node.vocab import load_vocabularies
 from web import views as web_views
@@ -27,6 +27,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     """Engine + sessionmaker for the app's lifetime; applies pending migrations on start."""
     settings = app[keys.SETTINGS]
     engine = create_engine(settings.database_url)
+    reader = create_sync_reader(settings.database_url)
     try:
         await migrate.upgrade(engine)
         sessionmaker = create_sessionmaker(engine)
@@ -43,8 +44,11 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
             app[keys.FIRST_LOGIN].append(first)
         app[keys.ENGINE] = engine
         app[keys.SESSIONMAKER] = sessionmaker
+        app[keys.SEARCHER] = Searcher(sessionmaker, reader)
         yield
     finally:
+        if reader is not None:
+            reader.dispose()
         await engine.dispose()
 
 

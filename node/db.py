@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import Engine, MetaData, event, make_url, text
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -56,6 +57,22 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(database_url, echo=echo, pool_pre_ping=True, pool_size=10)
+
+
+def create_sync_reader(database_url: str) -> Engine | None:
+    """A synchronous engine on the same SQLite file, for read-only work run in a worker
+    thread (one hand-off per unit of work instead of several per statement); None for
+    PostgreSQL (asyncpg needs no thread) and for in-memory databases (a second engine would
+    see another database)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    engine = sa_create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        connect_args={"check_same_thread": False},  # pooled, used by one thread at a time
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -7,6 +7,7 @@ from jinja2 import Environment
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from node.instance import FirstLogin
+from node.search import Searcher
 from node.settings import Settings
 from node.vocab import Vocabularies
 
@@ -14,6 +15,7 @@ SETTINGS = web.AppKey("settings", Settings)
 VOCAB = web.AppKey("vocab", Vocabularies)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker[AsyncSession])
+SEARCHER = web.AppKey("searcher", Searcher)
 HTTP_CLIENT = web.AppKey("http_client", ClientSession)
 FIRST_LOGIN = web.AppKey("first_login", list[FirstLogin])
 TEMPLATES = web.AppKey("templates", Environment)

@@ -14,9 +14,9 @@ from node.models import Library, Measure
 from node.search import (
     CursorError,
     SearchError,
+    SearchQuery,
     SearchResult,
     UnknownLibrary,
-    search,
     similar_libraries,
 )
 from node.settings import Settings
@@ -141,15 +141,19 @@ async def run_search(request: web.Request) -> SearchResult:
         query = parse_search(request.query, vocab)
     except ParameterError as exc:
         raise bad_parameter(exc.name, exc.message) from None
-    async with request.app[keys.SESSIONMAKER]() as session:
-        try:
-            return await search(session, query)
-        except CursorError as exc:
-            raise bad_parameter("cursor", str(exc)) from None
-        except UnknownLibrary as exc:
-            raise unknown_library(request, str(exc)) from None
-        except SearchError as exc:
-            raise bad_parameter("query", str(exc)) from None
+    return await searched(request, query)
+
+
+async def searched(request: web.Request, query: SearchQuery) -> SearchResult:
+    """Run a parsed query; what the query names wrongly becomes a 400 or 404 for the client."""
+    try:
+        return await request.app[keys.SEARCHER].search(query)
+    except CursorError as exc:
+        raise bad_parameter("cursor", str(exc)) from None
+    except UnknownLibrary as exc:
+        raise unknown_library(request, str(exc)) from None
+    except SearchError as exc:
+        raise bad_parameter("query", str(exc)) from None
 
 
 def _lang(request: web.Request) -> str:

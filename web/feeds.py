@@ -12,8 +12,7 @@ from aiohttp import web
 
 from node import keys
 from node.interchange import spreadsheet_safe
-from node.search import CursorError, SearchError, UnknownLibrary, search
-from web.api import bad_parameter, unknown_library
+from web.api import bad_parameter, searched
 from web.params import ParameterError, parse_search
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -34,13 +33,7 @@ async def atom(request: web.Request) -> web.Response:
                         with_facets=False, cursor=None)  # fmt: skip
     except ParameterError as exc:
         raise bad_parameter(exc.name, exc.message) from None
-    async with request.app[keys.SESSIONMAKER]() as session:
-        try:
-            result = await search(session, query)
-        except UnknownLibrary as exc:
-            raise unknown_library(request, str(exc)) from None
-        except (SearchError, CursorError) as exc:
-            raise bad_parameter("query", str(exc)) from None
+    result = await searched(request, query)
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     self_url = f"{settings.public_url}{request.path_qs}"
@@ -81,28 +74,22 @@ async def csv_export(request: web.Request) -> web.Response:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     rows = 0
-    async with request.app[keys.SESSIONMAKER]() as session:
-        while rows < CSV_MAX_ROWS:
-            try:
-                result = await search(session, query)
-            except UnknownLibrary as exc:
-                raise unknown_library(request, str(exc)) from None
-            except (SearchError, CursorError) as exc:
-                raise bad_parameter("query", str(exc)) from None
-            for hit in result.items:
-                m, lib = hit.measure, hit.library
-                writer.writerow([spreadsheet_safe(str(cell)) for cell in [
-                    m.title, m.summary, m.kind, "; ".join(m.fields_of_action),
-                    "; ".join(m.target_groups), "; ".join(m.formats), m.cost_band or "",
-                    m.effort or "", m.status, m.published_at.date().isoformat(), lib.name,
-                    f"{lib.handle}@{lib.domain or settings.domain}",
-                    "" if m.snapshot_population is None else m.snapshot_population,
-                    m.url or f"{settings.public_url}/measures/{m.uid}",
-                ]])  # fmt: skip
-                rows += 1
-            if not result.next_cursor or not result.items:
-                break
-            query = replace(query, cursor=result.next_cursor)
+    while rows < CSV_MAX_ROWS:
+        result = await searched(request, query)
+        for hit in result.items:
+            m, lib = hit.measure, hit.library
+            writer.writerow([spreadsheet_safe(str(cell)) for cell in [
+                m.title, m.summary, m.kind, "; ".join(m.fields_of_action),
+                "; ".join(m.target_groups), "; ".join(m.formats), m.cost_band or "",
+                m.effort or "", m.status, m.published_at.date().isoformat(), lib.name,
+                f"{lib.handle}@{lib.domain or settings.domain}",
+                "" if m.snapshot_population is None else m.snapshot_population,
+                m.url or f"{settings.public_url}/measures/{m.uid}",
+            ]])  # fmt: skip
+            rows += 1
+        if not result.next_cursor or not result.items:
+            break
+        query = replace(query, cursor=result.next_cursor)
     return web.Response(
         text=out.getvalue(),
         content_type="text/csv",

@@ -2,9 +2,9 @@
 
 Modules: ``text`` (German tokens, query syntax, snippets), ``facets`` (facet tokens and
 counting), ``index`` (write side), ``plan`` (query types and their resolution), ``sql``
-(per-database SQL), ``query`` (the search service), ``similarity`` (libraries like mine),
-``paging`` (the plain newest-first listing), ``schema`` (full-text objects outside the
-models).
+(per-database SQL), ``query`` (the search service), ``searcher`` (where it runs),
+``similarity`` (libraries like mine), ``paging`` (the plain newest-first listing),
+``schema`` (full-text objects outside the models).
 """
 
 from node.search.facets import FacetCount
@@ -18,7 +18,8 @@ from node.search.index import (
 )
 from node.search.paging import CursorError, Page, decode_cursor, encode_cursor, newest_measures
 from node.search.plan import Around, Range, SearchQuery
-from node.search.query import FACET_SAMPLE, Hit, SearchResult, search
+from node.search.query import FACET_SAMPLE, Hit, SearchResult, run_search, search
+from node.search.searcher import Searcher
 from node.search.similarity import (
     SearchError,
     SimilarLibrary,
@@ -38,6 +39,7 @@ __all__ = [
     "SearchError",
     "SearchQuery",
     "SearchResult",
+    "Searcher",
     "SimilarLibrary",
     "UnknownLibrary",
     "decode_cursor",
@@ -49,6 +51,7 @@ __all__ = [
     "rebuild",
     "reindex_library",
     "resolve_library",
+    "run_search",
     "search",
     "similar_libraries",
     "unindex_measures",

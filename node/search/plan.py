@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from node.models import MeasureSearch, ToolkitResult
@@ -24,7 +24,7 @@ from node.search.similarity import (
     LibraryRef,
     Profile,
     SearchError,
-    resolve_library,
+    find_library,
 )
 from node.search.sql import Filter
 from node.search.text import parse_query
@@ -138,7 +138,7 @@ def _moment(value: date | datetime, *, end: bool) -> datetime:
     return start + timedelta(days=1) if end else start
 
 
-async def _ranges(session: AsyncSession, query: SearchQuery) -> dict[str, Range]:
+def _ranges(session: Session, query: SearchQuery) -> dict[str, Range]:
     ranges = {
         dim: given
         for dim, given in zip(DIMENSIONS, (query.population, query.area_m2, query.fte), strict=True)
@@ -148,7 +148,7 @@ async def _ranges(session: AsyncSession, query: SearchQuery) -> dict[str, Range]
         percent = query.around.percent
         if not 0 <= percent <= 1000:
             raise SearchError("±percent must be between 0 and 1000")
-        library = await resolve_library(session, query.around.library)
+        library = find_library(session, query.around.library)
         for dim in query.around.dimensions:
             if dim not in LIBRARY_COLUMNS:
                 raise SearchError(f"unknown dimension {dim!r}")
@@ -159,12 +159,10 @@ async def _ranges(session: AsyncSession, query: SearchQuery) -> dict[str, Range]
     return ranges
 
 
-async def _toolkit_groups(
-    session: AsyncSession, query: SearchQuery
-) -> tuple[tuple[str, ...], ...] | None:
+def _toolkit_groups(session: Session, query: SearchQuery) -> tuple[tuple[str, ...], ...] | None:
     """Facet token groups for "matches our Toolkit priorities"; None: can match nothing."""
-    library = await resolve_library(session, query.toolkit)  # type: ignore[arg-type]
-    result = await session.get(ToolkitResult, library.id)
+    library = find_library(session, query.toolkit)  # type: ignore[arg-type]
+    result = session.get(ToolkitResult, library.id)
     fields = [
         facet_token("fields_of_action", t) for t in (result.priority_fields if result else ())
     ]
@@ -177,7 +175,7 @@ async def _toolkit_groups(
     return (tuple(fields + groups),) if fields or groups else None
 
 
-async def resolve(session: AsyncSession, query: SearchQuery) -> Plan:
+def resolve(session: Session, query: SearchQuery) -> Plan:
     """Turn a query into a Plan, looking up the libraries it names."""
     groups = [
         tuple(dict.fromkeys(facet_token(dim, t) for t in getattr(query, name)))
@@ -186,11 +184,11 @@ async def resolve(session: AsyncSession, query: SearchQuery) -> Plan:
     ]
     nothing = False
     if query.toolkit is not None:
-        toolkit = await _toolkit_groups(session, query)
+        toolkit = _toolkit_groups(session, query)
         nothing = toolkit is None
         groups.extend(toolkit or ())
     conditions: list[ColumnElement[bool]] = []
-    for dim, span in (await _ranges(session, query)).items():
+    for dim, span in _ranges(session, query).items():
         # Bucket tokens narrow the hits inside the full-text engine; the comparison below
         # stays exact.
         buckets = bucket_tokens(query.numbers, dim, span.min, span.max)
@@ -216,11 +214,11 @@ async def resolve(session: AsyncSession, query: SearchQuery) -> Plan:
     if query.origin != "all":
         conditions.append(MeasureSearch.is_local.is_(query.origin == "local"))
     if query.libraries:
-        ids = [(await resolve_library(session, ref)).id for ref in query.libraries]
+        ids = [find_library(session, ref).id for ref in query.libraries]
         conditions.append(MeasureSearch.library_id.in_(ids))
     profile = None
     if query.my_library is not None:
-        profile = Profile.of(await resolve_library(session, query.my_library))
+        profile = Profile.of(find_library(session, query.my_library))
     return Plan(
         Filter(parse_query(query.text), tuple(groups), tuple(conditions)),
         query.numbers,

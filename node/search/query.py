@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Float, func, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from node.models import Library, Measure, MeasureSearch, utcnow
@@ -130,8 +131,8 @@ def _ordering(src: sql.Source, order: str, plan: Plan) -> _Ordering:
     return _Ordering(((combined, True), (state, True), (key, True)), lambda v: float(v[0]))
 
 
-async def _page(
-    session: AsyncSession,
+def _page(
+    session: Session,
     src: sql.Source,
     order: str,
     ordering: _Ordering,
@@ -151,7 +152,7 @@ async def _page(
             stmt = src.select(src.key).order_by(src.key.desc()).limit(limit + 1)
             if after is not None:
                 stmt = stmt.where(src.key < after)
-            keys = list((await session.scalars(stmt)).all())
+            keys = list(session.scalars(stmt).all())
         more = len(keys) > limit
         page: list[tuple[int, float | None]] = [(int(k), None) for k in keys[:limit]]
         return page, _encode(order, page[-1][0]) if more and page else None, None
@@ -166,7 +167,7 @@ async def _page(
         # The sort has to see every hit anyway: count them in the same pass.
         counted = func.count().over()
         stmt = src.select(src.key, *ordering.columns(), counted).order_by(*ordering.order_by())
-        result = (await session.execute(stmt.limit(limit + 1).offset(offset))).all()
+        result = session.execute(stmt.limit(limit + 1).offset(offset)).all()
         found = [ordering.scored(row, 1) for row in result]
         total = int(result[0][-1]) if result else None
     page = found[:limit]
@@ -174,14 +175,12 @@ async def _page(
     return page, _encode(order, offset + limit) if more else None, total
 
 
-async def _load(
-    session: AsyncSession, page: list[tuple[int, float | None]], plan: Plan
-) -> list[Hit]:
+def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) -> list[Hit]:
     if not page:
         return []
     prefix = "snap_ln_" if plan.numbers == "snapshot" else "cur_ln_"
     logs = [getattr(MeasureSearch, prefix + dim) for dim in ("population", "area", "fte")]
-    rows = await session.execute(
+    rows = session.execute(
         select(MeasureSearch.sort_key, Measure, Library, *logs)
         .join(Measure, Measure.id == MeasureSearch.measure_id)
         .join(Library, Library.id == Measure.library_id)
@@ -216,13 +215,18 @@ def _empty_facets() -> dict[str, list[FacetCount]]:
 
 
 async def search(session: AsyncSession, query: SearchQuery) -> SearchResult:
+    """``run_search`` on an async session (see ``node.search.searcher`` for the fast path)."""
+    return await session.run_sync(run_search, query)
+
+
+def run_search(session: Session, query: SearchQuery) -> SearchResult:
     """Run a query: one newest-first sample gives total and facets, then the page.
 
     Raises SearchError (unknown library, bad range) or CursorError (foreign cursor).
     """
     if not 1 <= query.limit <= 100:
         raise SearchError("limit must be between 1 and 100")
-    plan = await resolve(session, query)
+    plan = resolve(session, query)
     order = _effective_order(query, plan)
     if plan.nothing:
         return SearchResult([], 0, _empty_facets(), False, None, order)
@@ -235,19 +239,19 @@ async def search(session: AsyncSession, query: SearchQuery) -> SearchResult:
     if order != "newest":
         columns.extend(ordering.columns())
     stmt = sampler.select(*columns).order_by(sampler.key.desc()).limit(FACET_SAMPLE + 1)
-    rows = (await session.execute(stmt)).all()
+    rows = session.execute(stmt).all()
     complete = len(rows) <= FACET_SAMPLE
     src = sql.Source(dialect, plan.filter)
     # The order terms read only the key and measure_text, which both sources share.
-    page, next_cursor, counted = await _page(session, src, order, ordering, query, rows, complete)
+    page, next_cursor, counted = _page(session, src, order, ordering, query, rows, complete)
     total = len(rows) if complete else counted
     if total is None:
-        total = int(await session.scalar(src.select(func.count())) or 0)
+        total = int(session.scalar(src.select(func.count())) or 0)
     facets = _empty_facets()
     if query.with_facets:
         sample = rows[:FACET_SAMPLE]
         scale = 1.0 if complete else total / len(sample)
         facets = count_facets((row[1] for row in sample), scale)
-    items = await _load(session, page, plan)
+    items = _load(session, page, plan)
     sampled = min(total, FACET_SAMPLE) if query.with_facets else 0
     return SearchResult(items, total, facets, not complete, next_cursor, order, sampled)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from node.models import Library, Measure
 
@@ -81,18 +82,23 @@ def similarity(distance2: float) -> float:
     return 1.0 / (1.0 + distance2)
 
 
-async def resolve_library(session: AsyncSession, ref: LibraryRef) -> Library:
+def find_library(session: Session, ref: LibraryRef) -> Library:
     """A library by id, local handle ("heideloh") or remote "handle@domain"."""
     if isinstance(ref, int):
-        library = await session.get(Library, ref)
+        library = session.get(Library, ref)
     else:
         handle, _, domain = ref.strip().lstrip("@").lower().partition("@")
-        library = await session.scalar(
+        library = session.scalar(
             select(Library).where(Library.handle == handle, Library.domain == domain)
         )
     if library is None:
         raise UnknownLibrary(f"no library {ref!r} is known here")
     return library
+
+
+async def resolve_library(session: AsyncSession, ref: LibraryRef) -> Library:
+    """``find_library`` on an async session."""
+    return await session.run_sync(find_library, ref)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,70 @@
+"""Searcher: SQLite searches run whole in a worker thread and give what the async path gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from node.db import create_sync_reader
+from node.search import Range, Searcher, SearchQuery, SearchResult, UnknownLibrary, search
+
+Sessions = async_sessionmaker[AsyncSession]
+
+QUERIES = [
+    SearchQuery(text="Lesesommer", target_groups=("children-6-12",)),
+    SearchQuery(text="Bücherei", population=Range(2000, 20000), my_library="heideloh"),
+    SearchQuery(fields_of_action=("reading-promotion",), order="newest", limit=5),
+    SearchQuery(text='"Bibliothek der Dinge"', order="relevance"),
+]
+
+
+def _summary(result: SearchResult) -> tuple[object, ...]:
+    return (
+        [(h.measure.uid, h.library.handle, h.title_html, h.snippet, h.score, h.distance)
+         for h in result.items],
+        result.total, result.facets, result.facets_approximate, result.next_cursor, result.order,
+    )  # fmt: skip
+
+
+def _url(corpus: Sessions) -> str:
+    engine = corpus.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_searcher_gives_what_the_session_gives(corpus: Sessions, query: SearchQuery) -> None:
+    reader = create_sync_reader(_url(corpus))
+    searcher = Searcher(corpus, reader)
+    try:
+        async with corpus() as session:
+            expected = await search(session, query)
+        found = await searcher.search(query)
+    finally:
+        if reader is not None:
+            reader.dispose()
+    assert expected.total > 0
+    assert _summary(found) == _summary(expected)
+    # the page's measures and libraries stay readable after the worker's session closed
+    assert all(h.measure.published_at and h.library.name for h in found.items)
+
+
+async def test_errors_cross_the_thread_as_they_are(corpus: Sessions) -> None:
+    reader = create_sync_reader(_url(corpus))
+    try:
+        with pytest.raises(UnknownLibrary):
+            await Searcher(corpus, reader).search(SearchQuery(my_library="niemand"))
+    finally:
+        if reader is not None:
+            reader.dispose()
+
+
+def test_only_sqlite_files_get_a_reader(tmp_path: Path) -> None:
+    assert create_sync_reader("postgresql+asyncpg://postgres@127.0.0.1/test") is None
+    assert create_sync_reader("sqlite+aiosqlite:///:memory:") is None
+    reader = create_sync_reader(f"sqlite+aiosqlite:///{tmp_path / 'node.sqlite3'}")
+    assert reader is not None
+    assert reader.url.drivername == "sqlite+pysqlite"
+    reader.dispose()
