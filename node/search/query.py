@@ -6,10 +6,11 @@ import base64
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Float, func, literal, null, select
+from sqlalchemy import Float, Select, bindparam, func, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -152,7 +153,7 @@ def _page(
             stmt = src.select(src.key).order_by(src.key.desc()).limit(limit + 1)
             if after is not None:
                 stmt = stmt.where(src.key < after)
-            keys = list(session.scalars(stmt).all())
+            keys = list(session.connection().scalars(stmt).all())
         more = len(keys) > limit
         page: list[tuple[int, float | None]] = [(int(k), None) for k in keys[:limit]]
         return page, _encode(order, page[-1][0]) if more and page else None, None
@@ -167,7 +168,7 @@ def _page(
         # The sort has to see every hit anyway: count them in the same pass.
         counted = func.count().over()
         stmt = src.select(src.key, *ordering.columns(), counted).order_by(*ordering.order_by())
-        result = session.execute(stmt.limit(limit + 1).offset(offset)).all()
+        result = session.connection().execute(stmt.limit(limit + 1).offset(offset)).all()
         found = [ordering.scored(row, 1) for row in result]
         total = int(result[0][-1]) if result else None
     page = found[:limit]
@@ -175,17 +176,24 @@ def _page(
     return page, _encode(order, offset + limit) if more else None, total
 
 
-def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) -> list[Hit]:
-    if not page:
-        return []
-    prefix = "snap_ln_" if plan.numbers == "snapshot" else "cur_ln_"
+@lru_cache(maxsize=2)
+def _page_rows(numbers: str) -> Select[Any]:
+    """The statement loading a page's hits by key, built once per numbers basis: a reused
+    statement skips SQLAlchemy's per-call adaptation of its result columns."""
+    prefix = "snap_ln_" if numbers == "snapshot" else "cur_ln_"
     logs = [getattr(MeasureSearch, prefix + dim) for dim in ("population", "area", "fte")]
-    rows = session.execute(
+    return (
         select(MeasureSearch.sort_key, Measure, Library, *logs)
         .join(Measure, Measure.id == MeasureSearch.measure_id)
         .join(Library, Library.id == Measure.library_id)
-        .where(MeasureSearch.sort_key.in_([k for k, _ in page]))
+        .where(MeasureSearch.sort_key.in_(bindparam("keys", expanding=True)))
     )
+
+
+def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) -> list[Hit]:
+    if not page:
+        return []
+    rows = session.execute(_page_rows(plan.numbers), {"keys": [k for k, _ in page]})
     found = {row[0]: row for row in rows}
     text = plan.filter.text
     hits = []
@@ -239,14 +247,15 @@ def run_search(session: Session, query: SearchQuery) -> SearchResult:
     if order != "newest":
         columns.extend(ordering.columns())
     stmt = sampler.select(*columns).order_by(sampler.key.desc()).limit(FACET_SAMPLE + 1)
-    rows = session.execute(stmt).all()
+    # Plain columns: run on the connection, without the ORM's per-row loading machinery.
+    rows = session.connection().execute(stmt).all()
     complete = len(rows) <= FACET_SAMPLE
     src = sql.Source(dialect, plan.filter)
     # The order terms read only the key and measure_text, which both sources share.
     page, next_cursor, counted = _page(session, src, order, ordering, query, rows, complete)
     total = len(rows) if complete else counted
     if total is None:
-        total = int(session.scalar(src.select(func.count())) or 0)
+        total = int(session.connection().scalar(src.select(func.count())) or 0)
     facets = _empty_facets()
     if query.with_facets:
         sample = rows[:FACET_SAMPLE]
