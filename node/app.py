@@ -44,8 +44,12 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
             app[keys.FIRST_LOGIN].append(first)
         app[keys.ENGINE] = engine
         app[keys.SESSIONMAKER] = sessionmaker
-        app[keys.SEARCHER] = Searcher(sessionmaker, reader)
-        yield
+        searcher = Searcher(sessionmaker, reader)
+        app[keys.SEARCHER] = searcher
+        try:
+            yield
+        finally:
+            searcher.close()
     finally:
         if reader is not None:
             reader.dispose()

@@ -134,7 +134,7 @@ def result_json(
     }
 
 
-async def run_search(request: web.Request) -> SearchResult:
+async def search_from_request(request: web.Request) -> SearchResult:
     """Parse the request's filters and run the search; bad input becomes a 400."""
     vocab = request.app[keys.VOCAB]
     try:
@@ -163,7 +163,7 @@ def _lang(request: web.Request) -> str:
 
 async def measures(request: web.Request) -> web.Response:
     """GET /api/v1/measures: filtered, ranked, faceted and paged."""
-    result = await run_search(request)
+    result = await search_from_request(request)
     settings, vocab = request.app[keys.SETTINGS], request.app[keys.VOCAB]
     return web.json_response(result_json(settings, vocab, result, _lang(request)))
 

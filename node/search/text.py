@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from itertools import islice
 
 import Stemmer  # type: ignore[import-not-found]  # (PyStemmer ships no type hints)
 
-_STEMMER = Stemmer.Stemmer("german")
+# A Stemmer must not be used by two threads at once (searches run in worker threads).
+_STEMMERS = threading.local()
 _WORD = re.compile(r"[^\W_]+")
 _COMBINING = re.compile("[\u0300-\u036f]")
 # Longer "words" are URLs, hashes or garbage; capping them keeps the index small.
@@ -40,7 +42,10 @@ def fold(text: str) -> str:
 
 
 def _stems(words: list[str]) -> list[str]:
-    stems: list[str] = _STEMMER.stemWords(words)
+    stemmer = getattr(_STEMMERS, "german", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.german = Stemmer.Stemmer("german")
+    stems: list[str] = stemmer.stemWords(words)
     return stems
 
 

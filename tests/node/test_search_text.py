@@ -86,3 +86,11 @@ def test_snippet_shows_the_hit_in_context() -> None:
     # No hit in summary or body (e.g. a title hit): the start of the summary.
     assert snippet(["Kurz gesagt.", body], parse_query("Umzug")) == "Kurz gesagt"
     assert snippet(["", ""], parse_query("x")) == ""
+
+
+def test_a_phrase_cut_by_the_snippet_window_keeps_its_visible_words_marked() -> None:
+    query = parse_query('"Bibliothek der Dinge"')
+    text = "eins zwei drei vier fünf sechs Bibliothek der Dinge"
+    assert snippet([text], query, words=5) == (
+        "… vier fünf sechs <mark>Bibliothek</mark> <mark>der</mark> …"
+    )

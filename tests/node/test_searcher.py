@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from node.db import create_sync_reader
-from node.search import Range, Searcher, SearchQuery, SearchResult, UnknownLibrary, search
+from node.search import (
+    CursorError,
+    Range,
+    Searcher,
+    SearchQuery,
+    SearchResult,
+    UnknownLibrary,
+    search,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -42,7 +51,10 @@ async def test_searcher_gives_what_the_session_gives(corpus: Sessions, query: Se
         async with corpus() as session:
             expected = await search(session, query)
         found = await searcher.search(query)
+        if reader is not None:  # SQLite: the worker thread's connection did the work
+            assert reader.pool.checkedin() >= 1  # type: ignore[attr-defined]
     finally:
+        searcher.close()
         if reader is not None:
             reader.dispose()
     assert expected.total > 0
@@ -53,12 +65,29 @@ async def test_searcher_gives_what_the_session_gives(corpus: Sessions, query: Se
 
 async def test_errors_cross_the_thread_as_they_are(corpus: Sessions) -> None:
     reader = create_sync_reader(_url(corpus))
+    searcher = Searcher(corpus, reader)
     try:
         with pytest.raises(UnknownLibrary):
-            await Searcher(corpus, reader).search(SearchQuery(my_library="niemand"))
+            await searcher.search(SearchQuery(my_library="niemand"))
+        with pytest.raises(CursorError):
+            await searcher.search(SearchQuery(text="Bücherei", cursor="kaputt"))
     finally:
+        searcher.close()
         if reader is not None:
             reader.dispose()
+
+
+async def test_many_searches_at_once_give_each_its_own_answer(corpus: Sessions) -> None:
+    reader = create_sync_reader(_url(corpus))
+    searcher = Searcher(corpus, reader)
+    try:
+        alone = [await searcher.search(q) for q in QUERIES]
+        together = await asyncio.gather(*(searcher.search(q) for q in QUERIES * 5))
+    finally:
+        searcher.close()
+        if reader is not None:
+            reader.dispose()
+    assert [_summary(r) for r in together] == [_summary(r) for r in alone] * 5
 
 
 def test_only_sqlite_files_get_a_reader(tmp_path: Path) -> None:
