@@ -26,7 +26,7 @@ from bench.common import median, percentile
 from bench.search_data import fill_database, library_rows
 from bench.search_http import http_load
 from bench.search_sql import sql_load
-from node.db import create_engine, create_sessionmaker, create_sync_reader
+from node.db import create_engine, create_sessionmaker, create_thread_engine
 from node.search import Range, Searcher, SearchQuery
 from tests.node.search_corpus import BLOCKS
 
@@ -78,7 +78,7 @@ async def run_load(
 ) -> list[float]:
     """Time each query (ms) after a short warm-up; print p50/p95/max and result sizes."""
     engine = create_engine(url)
-    reader = create_sync_reader(url)
+    reader = create_thread_engine(url)
     # As the node serves it: on SQLite the whole search runs in a worker thread.
     searcher = Searcher(create_sessionmaker(engine), reader)
     timings, totals, approximate = [], [], 0

@@ -9,13 +9,15 @@ and then releases all the waiting requests (group commit).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -118,7 +120,13 @@ class _Pending:
 
 
 class InboxWriter:
-    """Stores verified activities in batches; ``store`` returns once the row is committed."""
+    """Stores verified activities in batches; ``store`` returns once the row is committed.
+
+    With ``thread_engine`` (SQLite: ``node.db.create_thread_engine``) a batch is written
+    and committed in one call to a worker thread; through the async driver the same batch
+    costs four hand-offs to the aiosqlite thread, each waiting for a turn of the busy event
+    loop, and that wait, not SQLite, bounded the inbox (measured: ~2 ms a batch).
+    """
 
     def __init__(
         self,
@@ -126,10 +134,16 @@ class InboxWriter:
         on_stored: Callable[[], None],
         *,
         lock: asyncio.Lock | None = None,
+        thread_engine: Engine | None = None,
     ) -> None:
         self._insert = _insert_ignoring_duplicates(engine.dialect.name)
         # SQLite: the lock is the node's write lock, shared with its other writers.
+        self._lock = lock
         self._conn = KeptConnection(engine, lock)
+        self._thread_engine = thread_engine
+        self._thread = (
+            ThreadPoolExecutor(1, thread_name_prefix="inbox-writer") if thread_engine else None
+        )
         self._on_stored = on_stored
         self._queue: list[_Pending] = []
         self._wake = asyncio.Event()
@@ -148,6 +162,8 @@ class InboxWriter:
         while self._queue:  # a flush takes at most MAX_BATCH rows
             await self._flush()
         await self._conn.close()
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
 
     async def store(self, row: dict[str, Any]) -> None:
         """Queue one row and wait until it is committed (a duplicate id counts as stored)."""
@@ -163,11 +179,25 @@ class InboxWriter:
             while self._queue:
                 await self._flush()
 
+    async def _write(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` in one transaction (Core executemany: no ORM bookkeeping)."""
+        if self._thread is not None:
+            async with self._lock or contextlib.nullcontext():
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._thread, self._write_in_thread, rows)
+            return
+        async with self._conn.transaction() as conn:
+            await conn.execute(self._insert, rows)
+
+    def _write_in_thread(self, rows: list[dict[str, Any]]) -> None:
+        assert self._thread_engine is not None
+        with self._thread_engine.begin() as conn:
+            conn.execute(self._insert, rows)
+
     async def _store_each(self, batch: list[_Pending]) -> None:
         for pending in batch:
             try:
-                async with self._conn.transaction() as conn:
-                    await conn.execute(self._insert, [pending.row])
+                await self._write([pending.row])
             except Exception as exc:
                 log.warning("storing inbox activity %s failed: %s", pending.row.get("ap_id"), exc)
                 if not pending.done.done():
@@ -180,9 +210,7 @@ class InboxWriter:
     async def _flush(self) -> None:
         batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
         try:
-            async with self._conn.transaction() as conn:
-                # Core executemany: no ORM bookkeeping per row.
-                await conn.execute(self._insert, [p.row for p in batch])
+            await self._write([p.row for p in batch])
         except Exception as exc:
             if len(batch) > 1:
                 # One bad row must not fail its neighbours: store them one by one.

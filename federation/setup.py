@@ -14,7 +14,7 @@ from federation.processor import run_processor
 from federation.runtime import FEDERATION, Federation, instance_signer
 from federation.safety import make_connector
 from node import keys, migrate
-from node.db import create_engine, create_sessionmaker, unit_of_work
+from node.db import create_engine, create_sessionmaker, create_thread_engine, unit_of_work
 from node.instance import ensure_instance
 from node.settings import Settings
 from node.vocab import load_vocabularies
@@ -34,7 +34,10 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
         signer=instance_signer(settings, instance),
     )
     lock = fed.write_lock if settings.is_sqlite else None
-    fed.writer = InboxWriter(app[keys.ENGINE], on_stored=fed.wake_inbox.set, lock=lock)
+    thread_engine = create_thread_engine(settings.database_url)
+    fed.writer = InboxWriter(
+        app[keys.ENGINE], on_stored=fed.wake_inbox.set, lock=lock, thread_engine=thread_engine
+    )
     fed.writer.start()
     app[FEDERATION] = fed
     queue = DeliveryQueue(
@@ -50,6 +53,8 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
             yield
     finally:
         await fed.writer.stop()
+        if thread_engine is not None:
+            thread_engine.dispose()
         await fed.close()
 
 

@@ -11,7 +11,7 @@ from federation.routes import setup_routes as setup_federation_routes
 from federation.safety import make_connector
 from federation.setup import federation_ctx
 from node import keys, migrate
-from node.db import create_engine, create_sessionmaker, create_sync_reader, unit_of_work
+from node.db import create_engine, create_sessionmaker, create_thread_engine, unit_of_work
 from node.instance import ensure_admin, ensure_instance
 from node.search import Searcher, index_is_stale, rebuild
 from node.settings import Settings
@@ -27,7 +27,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     """Engine + sessionmaker for the app's lifetime; applies pending migrations on start."""
     settings = app[keys.SETTINGS]
     engine = create_engine(settings.database_url)
-    reader = create_sync_reader(settings.database_url)
+    reader = create_thread_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
         sessionmaker = create_sessionmaker(engine)

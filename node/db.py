@@ -59,11 +59,11 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(database_url, echo=echo, pool_pre_ping=True, pool_size=10)
 
 
-def create_sync_reader(database_url: str) -> Engine | None:
-    """A synchronous engine on the same SQLite file, for read-only work run in a worker
-    thread (one hand-off per unit of work instead of several per statement); None for
-    PostgreSQL (asyncpg needs no thread) and for in-memory databases (a second engine would
-    see another database)."""
+def create_thread_engine(database_url: str) -> Engine | None:
+    """A synchronous engine on the same SQLite file, for units of work run whole in a worker
+    thread (one hand-off instead of several per statement: searches, the inbox's group
+    commits); None for PostgreSQL (asyncpg needs no thread) and for in-memory databases (a
+    second engine would see another database)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None

@@ -21,7 +21,7 @@ from node.search.query import SearchResult, run_search, search
 
 class Searcher:
     """Runs search queries for the web layer; ``reader`` is a sync engine on the same
-    SQLite file (``node.db.create_sync_reader``), or None to use ``sessions``.
+    SQLite file (``node.db.create_thread_engine``), or None to use ``sessions``.
 
     Searches get their own threads (not the loop's default executor, where aiohttp resolves
     host names), as many as the reader's pool has connections; ``close()`` ends them.

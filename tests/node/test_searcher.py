@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from node.db import create_sync_reader
+from node.db import create_thread_engine
 from node.search import (
     CursorError,
     Range,
@@ -45,7 +45,7 @@ def _url(corpus: Sessions) -> str:
 
 @pytest.mark.parametrize("query", QUERIES)
 async def test_searcher_gives_what_the_session_gives(corpus: Sessions, query: SearchQuery) -> None:
-    reader = create_sync_reader(_url(corpus))
+    reader = create_thread_engine(_url(corpus))
     searcher = Searcher(corpus, reader)
     try:
         async with corpus() as session:
@@ -64,7 +64,7 @@ async def test_searcher_gives_what_the_session_gives(corpus: Sessions, query: Se
 
 
 async def test_errors_cross_the_thread_as_they_are(corpus: Sessions) -> None:
-    reader = create_sync_reader(_url(corpus))
+    reader = create_thread_engine(_url(corpus))
     searcher = Searcher(corpus, reader)
     try:
         with pytest.raises(UnknownLibrary):
@@ -78,7 +78,7 @@ async def test_errors_cross_the_thread_as_they_are(corpus: Sessions) -> None:
 
 
 async def test_many_searches_at_once_give_each_its_own_answer(corpus: Sessions) -> None:
-    reader = create_sync_reader(_url(corpus))
+    reader = create_thread_engine(_url(corpus))
     searcher = Searcher(corpus, reader)
     try:
         alone = [await searcher.search(q) for q in QUERIES]
@@ -91,9 +91,9 @@ async def test_many_searches_at_once_give_each_its_own_answer(corpus: Sessions) 
 
 
 def test_only_sqlite_files_get_a_reader(tmp_path: Path) -> None:
-    assert create_sync_reader("postgresql+asyncpg://postgres@127.0.0.1/test") is None
-    assert create_sync_reader("sqlite+aiosqlite:///:memory:") is None
-    reader = create_sync_reader(f"sqlite+aiosqlite:///{tmp_path / 'node.sqlite3'}")
+    assert create_thread_engine("postgresql+asyncpg://postgres@127.0.0.1/test") is None
+    assert create_thread_engine("sqlite+aiosqlite:///:memory:") is None
+    reader = create_thread_engine(f"sqlite+aiosqlite:///{tmp_path / 'node.sqlite3'}")
     assert reader is not None
     assert reader.url.drivername == "sqlite+pysqlite"
     reader.dispose()
