@@ -184,7 +184,13 @@ class InboxWriter:
         if self._thread is not None:
             async with self._lock or contextlib.nullcontext():
                 loop = asyncio.get_running_loop()
-                await loop.run_in_executor(self._thread, self._write_in_thread, rows)
+                written = loop.run_in_executor(self._thread, self._write_in_thread, rows)
+                try:
+                    await asyncio.shield(written)
+                except asyncio.CancelledError:
+                    # The thread writes on regardless: hold the lock until it is done.
+                    await asyncio.gather(written, return_exceptions=True)
+                    raise
             return
         async with self._conn.transaction() as conn:
             await conn.execute(self._insert, rows)
@@ -211,6 +217,11 @@ class InboxWriter:
         batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
         try:
             await self._write([p.row for p in batch])
+        except asyncio.CancelledError:
+            # Stopping: stored or not, the batch is written again by stop(), whose flush
+            # releases its senders (a row already stored counts as a duplicate).
+            self._queue[:0] = batch
+            raise
         except Exception as exc:
             if len(batch) > 1:
                 # One bad row must not fail its neighbours: store them one by one.

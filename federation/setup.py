@@ -35,27 +35,31 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     lock = fed.write_lock if settings.is_sqlite else None
     thread_engine = create_thread_engine(settings.database_url)
-    fed.writer = InboxWriter(
-        app[keys.ENGINE], on_stored=fed.wake_inbox.set, lock=lock, thread_engine=thread_engine
-    )
-    fed.writer.start()
-    app[FEDERATION] = fed
-    queue = DeliveryQueue(
-        sessionmaker,
-        fed.client,
-        settings,
-        Renderer(settings, fed.vocab),
-        wake=fed.wake_delivery,
-    )
-    fed.spawn(run_processor(fed), name="inbox-processor")
     try:
-        async with queue:
-            yield
+        fed.writer = InboxWriter(
+            app[keys.ENGINE], on_stored=fed.wake_inbox.set, lock=lock, thread_engine=thread_engine
+        )
+        fed.writer.start()
+        app[FEDERATION] = fed
+        queue = DeliveryQueue(
+            sessionmaker,
+            fed.client,
+            settings,
+            Renderer(settings, fed.vocab),
+            wake=fed.wake_delivery,
+        )
+        fed.spawn(run_processor(fed), name="inbox-processor")
+        try:
+            async with queue:
+                yield
+        finally:
+            await fed.writer.stop()
     finally:
-        await fed.writer.stop()
-        if thread_engine is not None:
-            thread_engine.dispose()
-        await fed.close()
+        try:
+            await fed.close()
+        finally:
+            if thread_engine is not None:
+                thread_engine.dispose()
 
 
 @contextlib.asynccontextmanager
