@@ -10,7 +10,7 @@ from aiohttp import web
 
 from node import keys
 from node.libraries import list_known_libraries
-from node.models import Library, Measure
+from node.models import Library
 from node.search import (
     CursorError,
     SearchError,
@@ -19,6 +19,7 @@ from node.search import (
     UnknownLibrary,
     similar_libraries,
 )
+from node.search.hits import HitLibrary, HitMeasure
 from node.settings import Settings
 from node.vocab import Vocabularies
 from web.params import LIBRARY_REF, ParameterError, parse_search
@@ -52,7 +53,7 @@ def unknown_library(request: web.Request, message: str) -> web.HTTPNotFound:
     return web.HTTPNotFound(text=json.dumps(body), content_type="application/json")
 
 
-def library_json(settings: Settings, library: Library) -> dict[str, Any]:
+def library_json(settings: Settings, library: Library | HitLibrary) -> dict[str, Any]:
     """A library as the API shows it."""
     return {
         "id": library.ap_id or f"{settings.public_url}/libraries/{library.handle}",
@@ -70,7 +71,7 @@ def library_json(settings: Settings, library: Library) -> dict[str, Any]:
     }
 
 
-def measure_json(settings: Settings, measure: Measure, library: Library) -> dict[str, Any]:
+def measure_json(settings: Settings, measure: HitMeasure, library: HitLibrary) -> dict[str, Any]:
     """A measure as the API shows it, with where it comes from."""
     local_url = f"{settings.public_url}/measures/{measure.uid}"
     return {

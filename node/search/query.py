@@ -6,18 +6,18 @@ import base64
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Float, Select, bindparam, func, literal, null, select
+from sqlalchemy import Float, func, literal, null
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from node.models import Library, Measure, MeasureSearch, utcnow
+from node.models import utcnow
 from node.search import schema, sql
 from node.search.facets import DIMENSIONS, FacetCount, count_facets
+from node.search.hits import HitLibrary, HitMeasure, page_statement, split_row
 from node.search.paging import CursorError
 from node.search.plan import Plan, SearchQuery, resolve
 from node.search.similarity import SearchError, similarity
@@ -35,8 +35,8 @@ _FIRST_ORDER_COLUMN = 2  # sample rows: key, facet terms, order terms…
 class Hit:
     """One result: the measure, its library, highlighted title and snippet (HTML), scores."""
 
-    measure: Measure
-    library: Library
+    measure: HitMeasure
+    library: HitLibrary
     title_html: str
     snippet: str
     score: float | None = None
@@ -176,41 +176,27 @@ def _page(
     return page, _encode(order, offset + limit) if more else None, total
 
 
-@lru_cache(maxsize=2)
-def _page_rows(numbers: str) -> Select[Any]:
-    """The statement loading a page's hits by key, built once per numbers basis: a reused
-    statement skips SQLAlchemy's per-call adaptation of its result columns."""
-    prefix = "snap_ln_" if numbers == "snapshot" else "cur_ln_"
-    logs = [getattr(MeasureSearch, prefix + dim) for dim in ("population", "area", "fte")]
-    return (
-        select(MeasureSearch.sort_key, Measure, Library, *logs)
-        .join(Measure, Measure.id == MeasureSearch.measure_id)
-        .join(Library, Library.id == Measure.library_id)
-        .where(MeasureSearch.sort_key.in_(bindparam("keys", expanding=True)))
-    )
-
-
 def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) -> list[Hit]:
     if not page:
         return []
-    rows = session.execute(_page_rows(plan.numbers), {"keys": [k for k, _ in page]})
-    found = {row[0]: row for row in rows}
+    statement = page_statement(plan.numbers)
+    rows = session.connection().execute(statement, {"keys": [k for k, _ in page]})
+    found = {hit[0]: hit for hit in map(split_row, rows)}
     text = plan.filter.text
     hits = []
     for key, score in page:
         if key not in found:
             continue  # deleted between the two queries
-        _, measure, library, *numbers = found[key]
+        _, measure, body, library, coordinates = found[key]
         distance = None
         if plan.profile is not None:
-            coordinates = dict(zip(("population", "area", "fte"), numbers, strict=True))
             distance = math.sqrt(plan.profile.distance2(coordinates))
         hits.append(
             Hit(
                 measure=measure,
                 library=library,
                 title_html=highlight(measure.title, text),
-                snippet=snippet([measure.summary, measure.body], text),
+                snippet=snippet([measure.summary, body], text),
                 score=score,
                 distance=distance,
             )

@@ -1,0 +1,96 @@
+"""What a search result shows of a measure and its library, loaded as plain rows.
+
+A page of hits needs about half the columns of ``Measure`` and ``Library``; reading just
+those as plain rows costs half of what loading ORM objects costs (measured: 0.45 against
+0.85 ms for a page of 20), and the web layer only reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
+
+from node.models import Library, Measure, MeasureSearch
+
+
+@dataclass(frozen=True, slots=True)
+class HitLibrary:
+    """The publishing library of a hit."""
+
+    ap_id: str | None
+    handle: str
+    domain: str
+    name: str
+    is_local: bool
+    kind: str
+    town: str
+    federal_state: str | None
+    population: int | None
+    public_area_m2: float | None
+    staff_fte: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class HitMeasure:
+    """A hit's measure: everything a result list, feed or export shows (not the body)."""
+
+    uid: str
+    ap_id: str | None
+    url: str | None
+    is_local: bool
+    kind: str
+    title: str
+    summary: str
+    fields_of_action: list[str]
+    target_groups: list[str]
+    formats: list[str]
+    partners: list[str]
+    tags: list[str]
+    effort: str | None
+    cost_band: str | None
+    status: str
+    licence: str
+    published_at: datetime
+    updated_at: datetime
+    snapshot_population: int | None
+    snapshot_area_m2: float | None
+    snapshot_fte: float | None
+
+
+_MEASURE = [getattr(Measure, f.name) for f in fields(HitMeasure)]
+_LIBRARY = [getattr(Library, f.name).label(f"library_{f.name}") for f in fields(HitLibrary)]
+DIMENSIONS = ("population", "area", "fte")
+
+
+@lru_cache(maxsize=2)
+def page_statement(numbers: str) -> Select[Any]:
+    """Rows of the hits whose keys are bound as ``keys``: key, measure fields, body, library
+    fields, then the library's log numbers (``numbers`` basis) for the distance.
+
+    Built once per basis: a reused statement skips SQLAlchemy's per-call adaptation of its
+    result columns.
+    """
+    prefix = "snap_ln_" if numbers == "snapshot" else "cur_ln_"
+    logs = [getattr(MeasureSearch, prefix + dim) for dim in DIMENSIONS]
+    return (
+        select(MeasureSearch.sort_key, *_MEASURE, Measure.body, *_LIBRARY, *logs)
+        .join(Measure, Measure.id == MeasureSearch.measure_id)
+        .join(Library, Library.id == Measure.library_id)
+        .where(MeasureSearch.sort_key.in_(bindparam("keys", expanding=True)))
+    )
+
+
+def split_row(row: Any) -> tuple[int, HitMeasure, str, HitLibrary, dict[str, float | None]]:
+    """A row of ``page_statement``: key, measure, body, library, log numbers by dimension."""
+    m, lib = 1 + len(_MEASURE), 2 + len(_MEASURE) + len(_LIBRARY)
+    return (
+        int(row[0]),
+        HitMeasure(*row[1:m]),
+        row[m] or "",
+        HitLibrary(*row[m + 1 : lib]),
+        dict(zip(DIMENSIONS, row[lib:], strict=True)),
+    )
