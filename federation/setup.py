@@ -14,7 +14,7 @@ from federation.processor import run_processor
 from federation.runtime import FEDERATION, Federation, instance_signer
 from federation.safety import make_connector
 from node import keys, migrate
-from node.db import create_engine, create_sessionmaker, create_thread_engine, unit_of_work
+from node.db import create_engine, create_sessionmaker, unit_of_work
 from node.instance import ensure_instance
 from node.settings import Settings
 from node.vocab import load_vocabularies
@@ -34,10 +34,12 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
         signer=instance_signer(settings, instance),
     )
     lock = fed.write_lock if settings.is_sqlite else None
-    thread_engine = create_thread_engine(settings.database_url)
     try:
         fed.writer = InboxWriter(
-            app[keys.ENGINE], on_stored=fed.wake_inbox.set, lock=lock, thread_engine=thread_engine
+            app[keys.ENGINE],
+            on_stored=fed.wake_inbox.set,
+            lock=lock,
+            thread_engine=app.get(keys.THREAD_ENGINE),  # disposed by database_ctx, after us
         )
         fed.writer.start()
         app[FEDERATION] = fed
@@ -55,11 +57,7 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
         finally:
             await fed.writer.stop()
     finally:
-        try:
-            await fed.close()
-        finally:
-            if thread_engine is not None:
-                thread_engine.dispose()
+        await fed.close()
 
 
 @contextlib.asynccontextmanager

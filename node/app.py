@@ -27,7 +27,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     """Engine + sessionmaker for the app's lifetime; applies pending migrations on start."""
     settings = app[keys.SETTINGS]
     engine = create_engine(settings.database_url)
-    reader = create_thread_engine(settings.database_url)
+    thread_engine = create_thread_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
         sessionmaker = create_sessionmaker(engine)
@@ -44,15 +44,17 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
             app[keys.FIRST_LOGIN].append(first)
         app[keys.ENGINE] = engine
         app[keys.SESSIONMAKER] = sessionmaker
-        searcher = Searcher(sessionmaker, reader)
+        if thread_engine is not None:
+            app[keys.THREAD_ENGINE] = thread_engine
+        searcher = Searcher(sessionmaker, thread_engine)
         app[keys.SEARCHER] = searcher
         try:
             yield
         finally:
             searcher.close()
     finally:
-        if reader is not None:
-            reader.dispose()
+        if thread_engine is not None:
+            thread_engine.dispose()
         await engine.dispose()
 
 

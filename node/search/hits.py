@@ -63,6 +63,9 @@ class HitMeasure:
 
 _MEASURE = [getattr(Measure, f.name) for f in fields(HitMeasure)]
 _LIBRARY = [getattr(Library, f.name).label(f"library_{f.name}") for f in fields(HitLibrary)]
+# Where a row of page_statement changes from measure to body, library and log numbers.
+_BODY = 1 + len(_MEASURE)
+_LOGS = _BODY + 1 + len(_LIBRARY)
 DIMENSIONS = ("population", "area", "fte")
 
 
@@ -86,11 +89,10 @@ def page_statement(numbers: str) -> Select[Any]:
 
 def split_row(row: Any) -> tuple[int, HitMeasure, str, HitLibrary, dict[str, float | None]]:
     """A row of ``page_statement``: key, measure, body, library, log numbers by dimension."""
-    m, lib = 1 + len(_MEASURE), 2 + len(_MEASURE) + len(_LIBRARY)
     return (
         int(row[0]),
-        HitMeasure(*row[1:m]),
-        row[m] or "",
-        HitLibrary(*row[m + 1 : lib]),
-        dict(zip(DIMENSIONS, row[lib:], strict=True)),
+        HitMeasure(*row[1:_BODY]),
+        row[_BODY] or "",
+        HitLibrary(*row[_BODY + 1 : _LOGS]),
+        dict(zip(DIMENSIONS, row[_LOGS:], strict=True)),
     )
