@@ -69,8 +69,8 @@ async def test_title_hit_ranks_above_body_hit(corpus: Sessions) -> None:
     async with corpus() as session:
         result = await search(session, SearchQuery(text="Podcast", order="relevance", limit=100))
     in_title = ["Podcast" in hit.measure.title for hit in result.items]
-    assert True in in_title
-    assert False in in_title
+    assert any(in_title)  # some hits have the word in the title…
+    assert not all(in_title)  # …and some only further down
     assert in_title == sorted(in_title, reverse=True)  # every title hit first
     scores = [hit.score or 0.0 for hit in result.items]
     assert scores == sorted(scores, reverse=True)
