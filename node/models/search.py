@@ -76,3 +76,10 @@ class MeasureText(Base):
     title_terms: Mapped[str] = mapped_column(Text)
     summary_terms: Mapped[str] = mapped_column(Text)
     body_terms: Mapped[str] = mapped_column(Text)
+    # The list facets again as compact JSON arrays (sorted, distinct), for counting only:
+    # one short value per dimension repeats across hits, so a result set's counts come from
+    # a few distinct values instead of splitting every hit's tokens (the scalar facets are
+    # counted from measure_search's columns). Filtering still goes through facet_terms.
+    fields_of_action: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    target_groups: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    formats: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")

@@ -1,17 +1,20 @@
 """Facet dimensions, their index tokens, and facet counting over a set of hits.
 
 A measure's facets (kind, fields of action, …) are stored as opaque tokens next to its
-words, so the full-text engine filters by them (fast doclist / GIN intersection) and a
-hit's whole facet set is one short string to count.
+words, so the full-text engine filters by them (fast doclist / GIN intersection). Counting
+reads plain values instead: measure_search's scalar columns and measure_text's list-facet
+JSON (see ``count_facets``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from node.search.similarity import profile_log
 
@@ -27,7 +30,6 @@ DIMENSIONS: Mapping[str, str] = {
     "federal_state": "state",
     "org_kind": "org",
 }
-_BY_CODE = {code: name for name, code in DIMENSIONS.items()}
 LIST_DIMENSIONS = ("fields_of_action", "target_groups", "formats")
 SCALAR_DIMENSIONS = ("kind", "cost_band", "effort", "status", "federal_state", "org_kind")
 _PREFIX = "zz"  # + hex: alphanumeric for FTS5 and PostgreSQL alike, never a stemmed word
@@ -92,16 +94,6 @@ def bucket_tokens(
     return tuple(_token(code, str(b)) for b in range(first, last + 1))
 
 
-@lru_cache(maxsize=4096)
-def _decode(token: str) -> tuple[str, str] | None:
-    try:
-        code, _, term = bytes.fromhex(token[len(_PREFIX) :]).decode().partition(":")
-    except ValueError:
-        return None
-    name = _BY_CODE.get(code)
-    return (name, term) if name else None
-
-
 def facet_dimension(token: str) -> str | None:
     """The short dimension (or bucket) code of a token (None for foreign tokens)."""
     try:
@@ -111,17 +103,49 @@ def facet_dimension(token: str) -> str | None:
     return code
 
 
-def count_facets(facet_texts: Iterable[str], scale: float = 1.0) -> dict[str, list[FacetCount]]:
-    """Count terms per dimension over the hits' facet strings, most frequent first.
+def list_facet_text(terms: Iterable[object]) -> str:
+    """A list facet as measure_text stores it for counting: its distinct terms, sorted, as
+    compact JSON (sorted so equal sets are equal strings)."""
+    return json.dumps(sorted({str(t) for t in terms}), separators=(",", ":"), ensure_ascii=False)
 
-    ``scale`` (total / sample size) turns counts over a sample into estimates.
+
+@lru_cache(maxsize=8192)
+def _list_terms(text: str) -> tuple[str, ...]:
+    """The terms of a stored list facet (cached: the same few values recur in every search)."""
+    return tuple(json.loads(text))
+
+
+# The facet values a search selects per hit, in this order (node.search.sql.Source):
+# measure_search's scalar columns, then measure_text's list-facet JSON.
+COUNTED = (*SCALAR_DIMENSIONS, *LIST_DIMENSIONS)
+
+
+def count_facets(
+    rows: Iterable[Sequence[str | None]], scale: float = 1.0
+) -> dict[str, list[FacetCount]]:
+    """Count terms per dimension over the hits' facet values (``COUNTED``), most frequent
+    first; ``scale`` (total / sample size) turns counts over a sample into estimates.
+
+    Each column is counted whole first (C speed; a result set has few distinct values per
+    dimension), then a list facet's distinct values are split into their terms.
     """
-    counts = Counter(" ".join(facet_texts).split())
-    out: dict[str, list[FacetCount]] = {name: [] for name in DIMENSIONS}
-    for token, number in counts.items():
-        decoded = _decode(token)
-        if decoded:
-            out[decoded[0]].append(FacetCount(decoded[1], round(number * scale)))
-    for items in out.values():
-        items.sort(key=lambda item: (-item.count, item.term))
-    return out
+    columns = list(zip(*rows, strict=True)) or [()] * len(COUNTED)
+    counted: dict[str, Counter[str]] = {}
+    for name, values in zip(COUNTED, columns, strict=True):
+        counts: Counter[str | None] = Counter(values)
+        if name in LIST_DIMENSIONS:
+            terms: Counter[str] = Counter()
+            for value, number in counts.items():
+                for term in _list_terms(value or "[]"):
+                    terms[term] += number
+            counted[name] = terms
+        else:
+            counts.pop(None, None)
+            counted[name] = cast(Counter[str], counts)
+    return {
+        name: sorted(
+            (FacetCount(term, round(number * scale)) for term, number in counted[name].items()),
+            key=lambda item: (-item.count, item.term),
+        )
+        for name in DIMENSIONS
+    }

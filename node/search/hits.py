@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
-from node.models import Library, Measure, MeasureSearch
+from node.models import Library, Measure, MeasureSearch, MeasureText
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +67,15 @@ _LIBRARY = [getattr(Library, f.name).label(f"library_{f.name}") for f in fields(
 _BODY = 1 + len(_MEASURE)
 _LOGS = _BODY + 1 + len(_LIBRARY)
 DIMENSIONS = ("population", "area", "fte")
+_TERMS_AT = _LOGS + len(DIMENSIONS)
+_TERMS = (MeasureText.summary_terms, MeasureText.body_terms)
 
 
 @lru_cache(maxsize=2)
 def page_statement(numbers: str) -> Select[Any]:
     """Rows of the hits whose keys are bound as ``keys``: key, measure fields, body, library
-    fields, then the library's log numbers (``numbers`` basis) for the distance.
+    fields, the library's log numbers (``numbers`` basis) for the distance, then the token
+    text of summary and body for the snippet.
 
     Built once per basis: a reused statement skips SQLAlchemy's per-call adaptation of its
     result columns.
@@ -80,19 +83,36 @@ def page_statement(numbers: str) -> Select[Any]:
     prefix = "snap_ln_" if numbers == "snapshot" else "cur_ln_"
     logs = [getattr(MeasureSearch, prefix + dim) for dim in DIMENSIONS]
     return (
-        select(MeasureSearch.sort_key, *_MEASURE, Measure.body, *_LIBRARY, *logs)
+        select(MeasureSearch.sort_key, *_MEASURE, Measure.body, *_LIBRARY, *logs, *_TERMS)
         .join(Measure, Measure.id == MeasureSearch.measure_id)
         .join(Library, Library.id == Measure.library_id)
+        .join(MeasureText, MeasureText.sort_key == MeasureSearch.sort_key)
         .where(MeasureSearch.sort_key.in_(bindparam("keys", expanding=True)))
     )
 
 
-def split_row(row: Any) -> tuple[int, HitMeasure, str, HitLibrary, dict[str, float | None]]:
-    """A row of ``page_statement``: key, measure, body, library, log numbers by dimension."""
-    return (
+@dataclass(frozen=True, slots=True)
+class PageRow:
+    """A row of ``page_statement``, split: the hit's key, measure, body, library, log
+    numbers by dimension, and the index's token text of summary (+ tags) and body."""
+
+    key: int
+    measure: HitMeasure
+    body: str
+    library: HitLibrary
+    coordinates: dict[str, float | None]
+    summary_terms: str
+    body_terms: str
+
+
+def split_row(row: Any) -> PageRow:
+    """A row of ``page_statement`` as its parts."""
+    return PageRow(
         int(row[0]),
         HitMeasure(*row[1:_BODY]),
         row[_BODY] or "",
         HitLibrary(*row[_BODY + 1 : _LOGS]),
-        dict(zip(DIMENSIONS, row[_LOGS:], strict=True)),
+        dict(zip(DIMENSIONS, row[_LOGS:_TERMS_AT], strict=True)),
+        row[_TERMS_AT],
+        row[_TERMS_AT + 1],
     )

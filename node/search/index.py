@@ -23,6 +23,7 @@ from node.search.facets import (
     bucket_token,
     facet_dimension,
     facet_token,
+    list_facet_text,
 )
 from node.search.similarity import profile_log
 from node.search.text import token_text
@@ -107,6 +108,8 @@ def index_rows(row: Mapping[Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         "summary_terms": token_text(f"{row['summary'] or ''} {tags}"),
         "body_terms": token_text(row["body"] or ""),
     }
+    for name in LIST_DIMENSIONS:
+        texts[name] = list_facet_text(row[name] or ())
     facets = [(name, term) for name in LIST_DIMENSIONS for term in row[name] or ()]
     facets.extend((name, search[name]) for name in SCALAR_DIMENSIONS if search[name] is not None)
     terms = [facet_token(n, str(t)) for n, t in facets]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Float, func, literal, null
+from sqlalchemy import Float, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,14 +21,14 @@ from node.search.hits import HitLibrary, HitMeasure, page_statement, split_row
 from node.search.paging import CursorError
 from node.search.plan import Plan, SearchQuery, resolve
 from node.search.similarity import SearchError, similarity
-from node.search.text import highlight, snippet
+from node.search.text import Source, highlight, indexed_snippet
 
 # Facet counts read one short string per hit; beyond this many hits they are estimated
 # from the first FACET_SAMPLE hits (newest first) and flagged approximate.
 FACET_SAMPLE = 2000
 # Scored orders page by offset; deeper than this nobody reads, and the sort gets costly.
 MAX_OFFSET = 10_000
-_FIRST_ORDER_COLUMN = 2  # sample rows: key, facet terms, order terms…
+_FIRST_ORDER_COLUMN = 1  # sample rows: key, order terms…, facet values
 
 
 @dataclass(frozen=True)
@@ -181,22 +181,26 @@ def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) ->
         return []
     statement = page_statement(plan.numbers)
     rows = session.connection().execute(statement, {"keys": [k for k, _ in page]})
-    found = {hit[0]: hit for hit in map(split_row, rows)}
+    found = {hit.key: hit for hit in map(split_row, rows)}
     text = plan.filter.text
     hits = []
     for key, score in page:
-        if key not in found:
+        row = found.get(key)
+        if row is None:
             continue  # deleted between the two queries
-        _, measure, body, library, coordinates = found[key]
         distance = None
         if plan.profile is not None:
-            distance = math.sqrt(plan.profile.distance2(coordinates))
+            distance = math.sqrt(plan.profile.distance2(row.coordinates))
+        sources = [
+            Source(row.measure.summary, row.summary_terms, trailing=True),
+            Source(row.body, row.body_terms),
+        ]
         hits.append(
             Hit(
-                measure=measure,
-                library=library,
-                title_html=highlight(measure.title, text),
-                snippet=snippet([measure.summary, body], text),
+                measure=row.measure,
+                library=row.library,
+                title_html=highlight(row.measure.title, text),
+                snippet=indexed_snippet(sources, text),
                 score=score,
                 distance=distance,
             )
@@ -228,10 +232,13 @@ def run_search(session: Session, query: SearchQuery) -> SearchResult:
     sampler = sql.Source(dialect, plan.filter, with_facets=query.with_facets)
     ordering = _ordering(sampler, order, plan)
     # One newest-first sample gives the total, the facets and (when it holds every hit)
-    # the page in any order: row = key, facet terms, order terms…
-    columns = [sampler.key, sampler.facet_terms if query.with_facets else null()]
+    # the page in any order: row = key, order terms…, facet values.
+    columns = [sampler.key]
     if order != "newest":
         columns.extend(ordering.columns())
+    first_facet = len(columns)
+    if query.with_facets:
+        columns.extend(sampler.facet_columns())
     stmt = sampler.select(*columns).order_by(sampler.key.desc()).limit(FACET_SAMPLE + 1)
     # Plain columns: run on the connection, without the ORM's per-row loading machinery.
     rows = session.connection().execute(stmt).all()
@@ -246,7 +253,7 @@ def run_search(session: Session, query: SearchQuery) -> SearchResult:
     if query.with_facets:
         sample = rows[:FACET_SAMPLE]
         scale = 1.0 if complete else total / len(sample)
-        facets = count_facets((row[1] for row in sample), scale)
+        facets = count_facets((row[first_facet:] for row in sample), scale)
     items = _load(session, page, plan)
     sampled = min(total, FACET_SAMPLE) if query.with_facets else 0
     return SearchResult(items, total, facets, not complete, next_cursor, order, sampled)

@@ -59,6 +59,9 @@ pg_text_table = Table(
     Column("facet_terms", Text),
     Column("title_terms", Text),
     Column("summary_terms", Text),
+    Column("fields_of_action", Text),
+    Column("target_groups", Text),
+    Column("formats", Text),
     Column(PG_DOCUMENT, TSVECTOR),
 )
 

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from node.models import MeasureSearch, MeasureText
 from node.search import schema
+from node.search.facets import LIST_DIMENSIONS, SCALAR_DIMENSIONS
 from node.search.similarity import MISSING_PENALTY, Profile
 from node.search.text import TextQuery
 
@@ -96,10 +97,12 @@ class Source:
             return schema.pg_text_table
         return _TEXT
 
-    @property
-    def facet_terms(self) -> ColumnElement[str]:
-        """The facet token string of a hit (needs ``with_facets``)."""
-        return self._text.c.facet_terms
+    def facet_columns(self) -> list[ColumnElement[Any]]:
+        """A hit's facet values in ``facets.COUNTED`` order (the list facets need
+        ``with_facets``): measure_search's scalar columns, measure_text's list JSON."""
+        return [_S[name] for name in SCALAR_DIMENSIONS] + [
+            self._text.c[name] for name in LIST_DIMENSIONS
+        ]
 
     def from_clause(self) -> FromClause:
         """measure_search joined with what the filter and columns need."""

@@ -111,28 +111,24 @@ class TextQuery:
 
     def marks(self, words: list[str]) -> set[int]:
         """Positions of index tokens ``words`` that match a term (phrases: all in a row)."""
+        return self.marks_in(" ".join(words))
+
+    def marks_in(self, token_text: str) -> set[int]:
+        """``marks`` of the tokens of a space-joined token text, found by substring search
+        (the same padded patterns as ``like_patterns``): no Python loop over the words."""
+        padded = f" {token_text} "
         found: set[int] = set()
         for term in self.terms:
-            first, size = term.tokens[0], len(term.tokens)
-            if size == 1:
-                if term.prefix:
-                    found.update(i for i, word in enumerate(words) if word.startswith(first))
-                else:
-                    found.update(i for i, word in enumerate(words) if word == first)
-                continue
-            for start, word in enumerate(words[: len(words) - size + 1]):
-                if word == first and _phrase_at(term, words, start):
-                    found.update(range(start, start + size))
+            needle = " " + " ".join(term.tokens) + ("" if term.prefix else " ")
+            size = len(term.tokens)
+            at, index, counted = padded.find(needle), 0, 0
+            while at >= 0:
+                # The word starting after the space at `at` is preceded by this many spaces.
+                index += padded.count(" ", counted, at)
+                counted = at
+                found.update(range(index, index + size))
+                at = padded.find(needle, at + 1)
         return found
-
-
-def _phrase_at(term: Term, words: list[str], start: int) -> bool:
-    last = len(term.tokens) - 1
-    for i in range(1, last + 1):
-        word, tok = words[start + i], term.tokens[i]
-        if not (word == tok or (term.prefix and i == last and word.startswith(tok))):
-            return False
-    return True
 
 
 def parse_query(text: str) -> TextQuery:
@@ -219,6 +215,57 @@ def _snippet(sources: tuple[str, ...], query: TextQuery, words: int) -> str:
     if not first:
         return ""
     return _window(first, 0, words, set())
+
+
+@dataclass(frozen=True)
+class Source:
+    """A text to take a snippet from, with its token text from the index (``token_text`` of
+    the same text, so token i is the normalised word i); ``trailing``: the token text goes
+    on past this text's words (the summary's tokens end with the tags)."""
+
+    text: str
+    tokens: str
+    trailing: bool = False
+
+
+def indexed_snippet(sources: list[Source], query: TextQuery, words: int = 30) -> str:
+    """``snippet`` of the texts, with the hits found in the index's token text instead of by
+    normalising every word: only the chosen window is scanned for words (measured: about a
+    third of the time). Same result; it falls back to ``snippet`` for a text with Markdown
+    link targets (the snippet drops them, so its words differ from the indexed ones) or
+    whose window's words do not match their tokens (e.g. decomposed accents, which folding
+    composes)."""
+    texts = [source.text for source in sources]
+    if not query or any("](" in text for text in texts):
+        return snippet(texts, query, words)
+    for source in sources:
+        if not source.text:
+            continue
+        marked = query.marks_in(source.tokens)
+        if source.trailing:
+            count = len(_WORD.findall(source.text))
+            marked = {m for m in marked if m < count}
+        if not marked:
+            continue
+        hits = sorted(marked)
+        best = max(hits, key=lambda h: bisect_left(hits, h + words) - bisect_left(hits, h))
+        start = max(0, best - 3)
+        found = _WORD.finditer(source.text)
+        first = next(islice(found, start, None), None)
+        if first is None:
+            return snippet(texts, query, words)
+        rest = list(islice(found, words - 1))
+        raw = source.text[first.start() : (rest[-1] if rest else first).end()]
+        # The window's words must be the tokens at those positions, or the two disagree.
+        expected = source.tokens.split()[start : start + 1 + len(rest)]
+        if list(map(normalise_word, _WORD.findall(raw))) != expected:
+            return snippet(texts, query, words)
+        end = start + len(expected)
+        inner = _window(_clean(raw), 0, words, {m - start for m in marked if start <= m < end})
+        more = next(found, None) is not None
+        return ("… " if start else "") + inner + (" …" if more else "")
+    shown = next((text for text in map(_clean, texts) if text), "")
+    return _window(shown, 0, words, set()) if shown else ""
 
 
 def _window(text: str, start: int, words: int, marked: set[int]) -> str:

@@ -1,5 +1,6 @@
 """Migration 0003: the full-text objects appear with the upgrade and vanish with the
-downgrade; apart from them the models match the database exactly."""
+downgrade; apart from them the models match the database exactly. Migration 0004: the
+index is emptied for a rebuild that fills the new list-facet columns."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from node import migrate
-from node.db import Base, create_engine
+from node.db import Base, create_engine, unit_of_work
+from node.search import SearchQuery, index_is_stale, rebuild, search
 from node.search.schema import SQLITE_TRIGGERS, include_name
 
 SEARCH_TABLES = {"measure_search", "measure_text"}
@@ -56,3 +59,28 @@ async def test_0003_up_down_up(database_url: str) -> None:
             assert await conn.run_sync(_objects) == created
     finally:
         await engine.dispose()
+
+
+async def test_0004_empties_the_index_and_a_rebuild_restores_the_facets(
+    corpus: async_sessionmaker[AsyncSession],
+) -> None:
+    engine = corpus.kw["bind"]
+    query = SearchQuery(text="Lesesommer")
+    async with corpus() as session:
+        before = await search(session, query)
+    assert before.total > 0
+    assert before.facets["fields_of_action"]
+    assert before.facets["kind"]
+
+    await migrate.downgrade(engine, "0003")
+    await migrate.upgrade(engine)
+    async with corpus() as session:
+        assert await index_is_stale(session)
+        assert (await search(session, query)).total == 0
+
+    async with unit_of_work(corpus) as session:
+        await rebuild(session)
+    async with corpus() as session:
+        after = await search(session, query)
+    assert after.total == before.total
+    assert after.facets == before.facets

@@ -4,8 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from node.search.facets import count_facets, facet_dimension, facet_token
-from node.search.text import highlight, parse_query, snippet, tokens
+from node.search import text as text_module
+from node.search.facets import (
+    COUNTED,
+    DIMENSIONS,
+    SCALAR_DIMENSIONS,
+    count_facets,
+    facet_dimension,
+    facet_token,
+    list_facet_text,
+)
+from node.search.text import (
+    Source,
+    highlight,
+    indexed_snippet,
+    parse_query,
+    snippet,
+    token_text,
+    tokens,
+)
 from tests.node.search_corpus import BLOCKS
 
 
@@ -56,15 +73,41 @@ def test_query_ignores_punctuation_and_facet_lookalikes() -> None:
     assert parse_query(f"{token} Lesesommer").terms[0].tokens == ("lesesomm",)
 
 
-def test_facet_tokens_round_trip_and_count() -> None:
+def test_facet_tokens_are_alphanumeric_and_name_their_dimension() -> None:
     idea, state = facet_token("kind", "idea"), facet_token("federal_state", "DE-BY")
     assert idea.isalnum()
     assert idea.islower()
     assert facet_dimension(state) == "state"
-    facets = count_facets([f"{idea} {state}", idea, "unrelated"], scale=2.0)
-    assert [(f.term, f.count) for f in facets["kind"]] == [("idea", 4)]
-    assert [(f.term, f.count) for f in facets["federal_state"]] == [("DE-BY", 2)]
-    assert facets["formats"] == []
+
+
+def _hit(kind: str, state: str | None, fields: list[str], formats: list[str]) -> list[str | None]:
+    scalars = {"kind": kind, "federal_state": state}
+    lists = {"fields_of_action": fields, "formats": formats}
+    return [
+        scalars.get(name) if name in SCALAR_DIMENSIONS else list_facet_text(lists.get(name, []))
+        for name in COUNTED
+    ]
+
+
+def test_facets_count_scalar_and_list_values_most_frequent_first() -> None:
+    rows = [
+        _hit("idea", "DE-BY", ["reading-promotion", "events-culture"], []),
+        _hit("idea", None, ["events-culture", "reading-promotion", "events-culture"], ["x"]),
+        _hit("measure", "DE-BY", ["events-culture"], []),
+    ]
+    facets = count_facets(rows, scale=2.0)
+    assert [(f.term, f.count) for f in facets["kind"]] == [("idea", 4), ("measure", 2)]
+    assert [(f.term, f.count) for f in facets["federal_state"]] == [("DE-BY", 4)]
+    # A term listed twice in one measure counts once; ties sort by term.
+    assert [(f.term, f.count) for f in facets["fields_of_action"]] == [
+        ("events-culture", 6),
+        ("reading-promotion", 4),
+    ]
+    assert [(f.term, f.count) for f in facets["formats"]] == [("x", 2)]
+    assert facets["target_groups"] == []
+    assert facets["status"] == []
+    assert list(facets) == list(DIMENSIONS)
+    assert all(items == [] for items in count_facets([]).values())
 
 
 def test_highlight_marks_words_phrases_and_prefixes_and_escapes() -> None:
@@ -94,3 +137,62 @@ def test_a_phrase_cut_by_the_snippet_window_keeps_its_visible_words_marked() -> 
     assert snippet([text], query, words=5) == (
         "… vier fünf sechs <mark>Bibliothek</mark> <mark>der</mark> …"
     )
+
+
+def _sources(summary: str, body: str, tags: str = "") -> list[Source]:
+    return [
+        Source(summary, token_text(f"{summary} {tags}"), trailing=True),
+        Source(body, token_text(body)),
+    ]
+
+
+QUERIES = ("Sanierung", "lese*", '"Bibliothek der Dinge"', "Ehrenamt Kita", "Bücherei", "x")
+
+
+@pytest.mark.parametrize("words", [5, 30])
+def test_indexed_snippets_equal_plain_snippets_on_the_corpus(words: int) -> None:
+    compared = 0
+    for block in BLOCKS:
+        for text in (*QUERIES, *block.title.split()[:2]):
+            query = parse_query(text)
+            sources = _sources(block.summary, block.body, " ".join(block.fields))
+            expected = snippet([block.summary, block.body], query, words)
+            assert indexed_snippet(sources, query, words) == expected, (block.title, text)
+            compared += "<mark>" in expected
+    assert compared > 50  # many found something to mark
+
+
+def test_indexed_snippets_ignore_tag_tokens_and_fall_back_where_words_differ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    query = parse_query("Makerspace")
+    # The tag matches, but the summary shows no hit: the body's hit is the snippet.
+    sources = _sources("Kurz gesagt.", "Wir bauen einen Makerspace.", tags="Makerspace")
+    assert indexed_snippet(sources, query) == "Wir bauen einen <mark>Makerspace</mark>"
+    # Link targets are not shown, so the indexed words do not line up: same as snippet().
+    body = "Siehe [Plan](https://example.org/a/b/c) für den Makerspace im Keller."
+    assert indexed_snippet(_sources("", body), query) == snippet(["", body], query)
+    assert "example" not in indexed_snippet(_sources("", body), query)
+    # A decomposed accent splits a word in the text but not in its tokens.
+    body = "Die Cafe\u0301teria im Erdgeschoss wird zum Makerspace."
+    assert indexed_snippet(_sources("", body), query) == snippet(["", body], query)
+    assert "<mark>Makerspace</mark>" in indexed_snippet(_sources("", body), query)
+    fallbacks: list[object] = []
+
+    def fallback(*args: object) -> str:
+        fallbacks.append(args)
+        return ""
+
+    monkeypatch.setattr(text_module, "snippet", fallback)
+    indexed_snippet(_sources("", body), query)
+    assert len(fallbacks) == 1
+    indexed_snippet(_sources("", "Das Cafe\u0301 wird zum Makerspace."), query)
+    assert len(fallbacks) == 1  # an accent at a word's end splits nothing
+
+
+def test_marks_in_token_text_find_words_prefixes_and_overlapping_phrases() -> None:
+    query = parse_query('"a a" lese* sanierung')
+    tokens_ = ["x", "a", "a", "a", "lesesomm", "les", "sanier", "sanierungx"]
+    assert query.marks_in(" ".join(tokens_)) == {1, 2, 3, 4, 6}
+    assert query.marks(tokens_) == {1, 2, 3, 4, 6}
+    assert query.marks_in("") == set()
