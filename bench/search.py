@@ -25,7 +25,7 @@ from typing import Any
 from bench.common import median, percentile
 from bench.search_data import fill_database, library_rows
 from bench.search_http import http_load
-from bench.search_sql import sql_load
+from bench.search_sql import capture
 from node.db import create_engine, create_sessionmaker, create_thread_engine
 from node.search import Range, Searcher, SearchQuery
 from tests.node.search_corpus import BLOCKS
@@ -126,9 +126,9 @@ async def main(args: argparse.Namespace) -> None:
         direct = await run_load(
             url, "text + 2 facets + population range + facets (relevance)", queries
         )
-        raw_sql = await sql_load(path, url, queries, "text + 2 facets + population range + facets")
+        captured = await capture(url, queries)
         await http_load(
-            path, queries, direct, raw_sql, "text + 2 facets + population range + facets"
+            path, queries, captured, direct, "text + 2 facets + population range + facets"
         )
         await run_load(url, "same, ranked for my library (combined)", mine)
         await run_load(url, "same filters without text (newest first)",

@@ -1,4 +1,5 @@
-"""The HTTP half of the search benchmark: the same queries through a serving node's API."""
+"""The HTTP half of the search benchmark: the same queries through a serving node's API,
+each followed by its statements as raw SQL (``bench.search_sql``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.common import free_port, median, percentile, rss_mib, start_node
+from bench.search_sql import Replayer, Statement, report
 from node.search import SearchQuery
 
 
@@ -29,35 +31,45 @@ def as_params(query: SearchQuery) -> list[tuple[str, str]]:
 async def http_load(
     database: Path,
     queries: list[SearchQuery],
+    captured: list[list[Statement]],
     direct: list[float],
-    raw_sql: list[float],
     name: str,
 ) -> None:
-    """Serve the database with `bibnetz serve`, time the queries over HTTP, print figures."""
+    """Serve the database with `bibnetz serve`; time each query over HTTP and, right after,
+    its captured statements as raw SQL; print both figures."""
     port = free_port()
     env = {
         "BIBNETZ_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "BIBNETZ_LOG_LEVEL": "WARNING",
     }
     proc, _ = await start_node(database.parent / "http-node", port, env)
+    replayer = Replayer(database)
     timings: list[float] = []
+    raw_sql: list[float] = []
     try:
         async with aiohttp.ClientSession() as client:
             url = f"http://127.0.0.1:{port}/api/v1/measures"
-            for query in queries[:5]:  # warm-up, as for the direct run
-                async with client.get(url, params=as_params(query)) as resp:
-                    await resp.read()
-            for query in queries:
+
+            async def timed(query: SearchQuery) -> float:
                 started = time.perf_counter()
                 async with client.get(url, params=as_params(query)) as resp:
                     await resp.read()
                     if resp.status != 200:
                         raise RuntimeError(f"{resp.status}: {await resp.text()}")
-                timings.append((time.perf_counter() - started) * 1000)
+                return (time.perf_counter() - started) * 1000
+
+            for query, statements in zip(queries[:5], captured, strict=False):  # warm-up
+                await timed(query)
+                replayer.run(statements)
+            for query, statements in zip(queries, captured, strict=True):
+                timings.append(await timed(query))
+                raw_sql.append(replayer.run(statements))
         rss = rss_mib(proc.pid)
     finally:
+        replayer.close()
         proc.terminate()
         await proc.wait()
+    report(name, raw_sql)
     p95, direct_p95, sql_p95 = (percentile(t, 95) for t in (timings, direct, raw_sql))
     print(f"{name} over HTTP: p50 {median(timings):.1f} ms, p95 {p95:.1f} ms "
           f"= {p95 / sql_p95:.2f}× the raw-SQL p95 ({sql_p95:.1f} ms), "

@@ -1,7 +1,9 @@
 """The raw-SQL half of the search benchmark: the statements the service issued, replayed.
 
 The service's statements for each query are captured (with their parameters) and run again
-with the plain ``sqlite3`` module, so the HTTP figure can be set beside the bare SQL.
+with the plain ``sqlite3`` module, so the HTTP figure can be set beside the bare SQL. The
+HTTP half replays each query's statements right after timing the query over HTTP, so a
+slower or faster phase of a shared machine affects both figures alike.
 """
 
 from __future__ import annotations
@@ -43,27 +45,25 @@ async def capture(url: str, queries: list[SearchQuery]) -> list[list[Statement]]
     return captured
 
 
-def replay(database: Path, captured: list[list[Statement]]) -> list[float]:
-    """Run each query's statements with plain sqlite3; milliseconds per query."""
-    conn = sqlite3.connect(database)
-    timings = []
-    try:
-        for statements in captured[:5]:  # warm-up
-            for sql, params in statements:
-                conn.execute(sql, params).fetchall()
-        for statements in captured:
-            started = time.perf_counter()
-            for sql, params in statements:
-                conn.execute(sql, params).fetchall()
-            timings.append((time.perf_counter() - started) * 1000)
-    finally:
-        conn.close()
-    return timings
+class Replayer:
+    """Runs one query's captured statements with plain sqlite3 on its own connection."""
+
+    def __init__(self, database: Path) -> None:
+        self._conn = sqlite3.connect(database)
+
+    def run(self, statements: list[Statement]) -> float:
+        """Milliseconds to run and fetch every statement."""
+        started = time.perf_counter()
+        for sql, params in statements:
+            self._conn.execute(sql, params).fetchall()
+        return (time.perf_counter() - started) * 1000
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
 
 
-async def sql_load(database: Path, url: str, queries: list[SearchQuery], name: str) -> list[float]:
-    """Print and return the raw-SQL timings of ``queries``."""
-    timings = replay(database, await capture(url, queries))
+def report(name: str, timings: list[float]) -> None:
+    """Print the raw-SQL figures."""
     print(f"{name} as raw SQL (sqlite3, statements replayed): p50 {median(timings):.1f} ms, "
           f"p95 {percentile(timings, 95):.1f} ms")  # fmt: skip
-    return timings
