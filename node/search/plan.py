@@ -13,9 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from node.models import MeasureSearch, ToolkitResult
+from node.models import ToolkitResult
 from node.search import schema
 from node.search.facets import bucket_tokens, facet_token
 from node.search.similarity import (
@@ -26,7 +25,7 @@ from node.search.similarity import (
     SearchError,
     find_library,
 )
-from node.search.sql import Filter
+from node.search.sql import Condition, Filter
 from node.search.text import parse_query
 
 Order = Literal["default", "relevance", "newest", "similarity"]
@@ -120,12 +119,12 @@ _FACET_FILTERS: Mapping[str, str] = {
     "org_kinds": "org_kind",
 }
 _RANGE_COLUMNS = {
-    ("snapshot", "population"): MeasureSearch.snap_population,
-    ("snapshot", "area"): MeasureSearch.snap_area_m2,
-    ("snapshot", "fte"): MeasureSearch.snap_fte,
-    ("current", "population"): MeasureSearch.cur_population,
-    ("current", "area"): MeasureSearch.cur_area_m2,
-    ("current", "fte"): MeasureSearch.cur_fte,
+    ("snapshot", "population"): "snap_population",
+    ("snapshot", "area"): "snap_area_m2",
+    ("snapshot", "fte"): "snap_fte",
+    ("current", "population"): "cur_population",
+    ("current", "area"): "cur_area_m2",
+    ("current", "fte"): "cur_fte",
 }
 
 
@@ -187,7 +186,7 @@ def resolve(session: Session, query: SearchQuery) -> Plan:
         toolkit = _toolkit_groups(session, query)
         nothing = toolkit is None
         groups.extend(toolkit or ())
-    conditions: list[ColumnElement[bool]] = []
+    conditions: list[Condition] = []
     for dim, span in _ranges(session, query).items():
         # Bucket tokens narrow the hits inside the full-text engine; the comparison below
         # stays exact.
@@ -202,20 +201,20 @@ def resolve(session: Session, query: SearchQuery) -> Plan:
             low = None if low is None else math.ceil(low)
             high = None if high is None else math.floor(high)
         if low is not None:
-            conditions.append(column >= low)
+            conditions.append(Condition(column, ">=", low))
         if high is not None:
-            conditions.append(column <= high)
+            conditions.append(Condition(column, "<=", high))
     if query.published_from is not None:
         start = _moment(query.published_from, end=False)
-        conditions.append(MeasureSearch.sort_key >= schema.key_floor(start))
+        conditions.append(Condition("sort_key", ">=", schema.key_floor(start)))
     if query.published_to is not None:
         end = _moment(query.published_to, end=True)
-        conditions.append(MeasureSearch.sort_key < schema.key_floor(end))
+        conditions.append(Condition("sort_key", "<", schema.key_floor(end)))
     if query.origin != "all":
-        conditions.append(MeasureSearch.is_local.is_(query.origin == "local"))
+        conditions.append(Condition("is_local", "==", query.origin == "local"))
     if query.libraries:
-        ids = [find_library(session, ref).id for ref in query.libraries]
-        conditions.append(MeasureSearch.library_id.in_(ids))
+        ids = tuple(find_library(session, ref).id for ref in query.libraries)
+        conditions.append(Condition("library_id", "in", ids))
     profile = None
     if query.my_library is not None:
         profile = Profile.of(find_library(session, query.my_library))

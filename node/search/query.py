@@ -6,10 +6,11 @@ import base64
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Float, func, literal
+from sqlalchemy import Float, Integer, Select, bindparam, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -115,21 +116,64 @@ class _Ordering:
         return int(row[0]), self.score(values) if self.score else None
 
 
-def _ordering(src: sql.Source, order: str, plan: Plan) -> _Ordering:
+@dataclass(frozen=True)
+class _Shape:
+    """Everything a search's statements depend on except values: the key of the cache of
+    built statements (building one costs ~1 ms of Python; a reused one is executed with
+    its parameters, and SQLAlchemy reuses its compiled form and result set-up too)."""
+
+    dialect: str
+    filter: sql.FilterShape
+    order: str
+    profile: tuple[str, ...]  # the dimensions "my library" has numbers for
+    state: bool  # "my library" has a federal state
+    numbers: str
+    with_facets: bool
+
+
+def _ordering(src: sql.Source, shape: _Shape) -> _Ordering:
     key = src.key
-    if order == "newest":
+    if shape.order == "newest":
         return _Ordering(((key, True),))
-    if order == "relevance":
+    if shape.order == "relevance":
         return _Ordering(((src.relevance(), True), (key, True)), lambda v: float(v[0]))
-    assert plan.profile is not None
-    d2 = sql.distance2(plan.profile, plan.numbers)
-    state = sql.same_state(plan.profile)
-    if order == "similarity":
+    d2 = sql.distance2(shape.profile, shape.numbers)
+    state = sql.same_state(shape.state)
+    if shape.order == "similarity":
         return _Ordering(((d2, False), (state, True), (key, True)), lambda v: similarity(v[0]))
     sim = literal(1.0) / (literal(1.0) + d2)
-    other = src.relevance() if plan.filter.text else sql.recency(key, schema.key_floor(utcnow()))
+    other = src.relevance() if shape.filter.terms else sql.recency(key)
     combined = (sim * 0.6 + other * 0.4).cast(Float)
     return _Ordering(((combined, True), (state, True), (key, True)), lambda v: float(v[0]))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """A shape's sample statement (row = key, order terms…, facet values), its ordering,
+    where the facet values start, and the source for the page and count statements."""
+
+    sample: Select[Any]
+    ordering: _Ordering
+    first_facet: int
+    source: sql.Source
+
+
+@lru_cache(maxsize=512)
+def _statements(shape: _Shape) -> _Statements:
+    sampler = sql.Source(shape.dialect, shape.filter, with_facets=shape.with_facets)
+    ordering = _ordering(sampler, shape)
+    columns = [sampler.key]
+    if shape.order != "newest":
+        columns.extend(ordering.columns())
+    first_facet = len(columns)
+    if shape.with_facets:
+        columns.extend(sampler.facet_columns())
+    # The limit is bound too (FACET_SAMPLE + 1, see run_search), so the statement holds
+    # nothing that could change while it is cached.
+    limit = bindparam("sample_limit", type_=Integer)
+    sample = sampler.select(*columns).order_by(sampler.key.desc()).limit(limit)
+    # The order terms read only the key and measure_text, which both sources share.
+    return _Statements(sample, ordering, first_facet, sql.Source(shape.dialect, shape.filter))
 
 
 def _page(
@@ -138,6 +182,7 @@ def _page(
     order: str,
     ordering: _Ordering,
     query: SearchQuery,
+    params: dict[str, Any],
     sample: Sequence[Sequence[Any]],
     complete: bool,
 ) -> tuple[list[tuple[int, float | None]], str | None, int | None]:
@@ -153,7 +198,7 @@ def _page(
             stmt = src.select(src.key).order_by(src.key.desc()).limit(limit + 1)
             if after is not None:
                 stmt = stmt.where(src.key < after)
-            keys = list(session.connection().scalars(stmt).all())
+            keys = list(session.connection().scalars(stmt, params).all())
         more = len(keys) > limit
         page: list[tuple[int, float | None]] = [(int(k), None) for k in keys[:limit]]
         return page, _encode(order, page[-1][0]) if more and page else None, None
@@ -168,7 +213,7 @@ def _page(
         # The sort has to see every hit anyway: count them in the same pass.
         counted = func.count().over()
         stmt = src.select(src.key, *ordering.columns(), counted).order_by(*ordering.order_by())
-        result = session.connection().execute(stmt.limit(limit + 1).offset(offset)).all()
+        result = session.connection().execute(stmt.limit(limit + 1).offset(offset), params).all()
         found = [ordering.scored(row, 1) for row in result]
         total = int(result[0][-1]) if result else None
     page = found[:limit]
@@ -229,31 +274,36 @@ def run_search(session: Session, query: SearchQuery) -> SearchResult:
     if plan.nothing:
         return SearchResult([], 0, _empty_facets(), False, None, order)
     dialect = session.get_bind().dialect.name
-    sampler = sql.Source(dialect, plan.filter, with_facets=query.with_facets)
-    ordering = _ordering(sampler, order, plan)
+    profile = plan.profile
+    shape = _Shape(
+        dialect,
+        plan.filter.shape,
+        order,
+        profile.known if profile else (),
+        bool(profile and profile.federal_state),
+        plan.numbers,
+        query.with_facets,
+    )
+    built = _statements(shape)
+    params = plan.filter.parameters(dialect)
+    params.update(sql.profile_parameters(profile, schema.key_floor(utcnow())))
+    params["sample_limit"] = FACET_SAMPLE + 1
     # One newest-first sample gives the total, the facets and (when it holds every hit)
-    # the page in any order: row = key, order terms…, facet values.
-    columns = [sampler.key]
-    if order != "newest":
-        columns.extend(ordering.columns())
-    first_facet = len(columns)
-    if query.with_facets:
-        columns.extend(sampler.facet_columns())
-    stmt = sampler.select(*columns).order_by(sampler.key.desc()).limit(FACET_SAMPLE + 1)
-    # Plain columns: run on the connection, without the ORM's per-row loading machinery.
-    rows = session.connection().execute(stmt).all()
+    # the page in any order. Plain columns: run on the connection, without the ORM's
+    # per-row loading machinery.
+    rows = session.connection().execute(built.sample, params).all()
     complete = len(rows) <= FACET_SAMPLE
-    src = sql.Source(dialect, plan.filter)
-    # The order terms read only the key and measure_text, which both sources share.
-    page, next_cursor, counted = _page(session, src, order, ordering, query, rows, complete)
+    src, ordering = built.source, built.ordering
+    page, next_cursor, counted = _page(session, src, order, ordering, query, params, rows, complete)
     total = len(rows) if complete else counted
     if total is None:
-        total = int(session.connection().scalar(src.select(func.count())) or 0)
+        total = int(session.connection().scalar(src.select(func.count()), params) or 0)
     facets = _empty_facets()
     if query.with_facets:
         sample = rows[:FACET_SAMPLE]
         scale = 1.0 if complete else total / len(sample)
-        facets = count_facets((row[first_facet:] for row in sample), scale)
+        first = built.first_facet
+        facets = count_facets((row[first:] for row in sample), scale)
     items = _load(session, page, plan)
     sampled = min(total, FACET_SAMPLE) if query.with_facets else 0
     return SearchResult(items, total, facets, not complete, next_cursor, order, sampled)

@@ -7,14 +7,17 @@ computed by the same SQL on both, so hits, counts and orders are identical.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from typing import cast as typed
 
 from sqlalchemy import (
     Float,
     FromClause,
     Select,
+    String,
     Table,
+    Text,
+    bindparam,
     case,
     cast,
     func,
@@ -22,7 +25,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from node.models import MeasureSearch, MeasureText
 from node.search import schema
@@ -44,18 +47,60 @@ _LOG_COLUMNS = {
 }
 
 
+ConditionOp = Literal[">=", "<=", "<", "==", "in"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A plain column condition ``measure_search.<column> <op> value`` ("in": a tuple)."""
+
+    column: str
+    op: ConditionOp
+    value: Any
+
+
+@dataclass(frozen=True)
+class FilterShape:
+    """What a filter's SQL looks like without its values: statements are built once per
+    shape with bound parameters (``Filter.parameters``) and reused."""
+
+    fulltext: bool = False
+    terms: int = 0
+    conditions: tuple[tuple[str, ConditionOp], ...] = ()
+
+
 @dataclass(frozen=True)
 class Filter:
     """A resolved query: text, facet token groups (AND of ORs), plain column conditions."""
 
     text: TextQuery
     facet_groups: tuple[tuple[str, ...], ...] = ()
-    conditions: tuple[ColumnElement[bool], ...] = field(default=())
+    conditions: tuple[Condition, ...] = field(default=())
 
     @property
     def fulltext(self) -> bool:
         """Whether the full-text engine takes part (words or facet filters)."""
         return bool(self.text) or bool(self.facet_groups)
+
+    @property
+    def shape(self) -> FilterShape:
+        """The filter without its values."""
+        return FilterShape(
+            self.fulltext,
+            len(self.text.terms),
+            tuple((c.column, c.op) for c in self.conditions),
+        )
+
+    def parameters(self, dialect: str) -> dict[str, Any]:
+        """The values of the bound parameters of ``Source`` statements for this filter."""
+        params: dict[str, Any] = {
+            f"c{i}": list(c.value) if c.op == "in" else c.value
+            for i, c in enumerate(self.conditions)
+        }
+        if self.fulltext:
+            params["match"] = self.fts5() if dialect == "sqlite" else self.tsquery()
+        params.update((f"like{i}", p) for i, p in enumerate(self.text.like_patterns()))
+        return params
 
     def fts5(self) -> str:
         """The FTS5 MATCH expression: words in the text columns, tokens in facet_terms."""
@@ -75,12 +120,27 @@ class Filter:
         return " & ".join(parts)
 
 
+def _condition(index: int, column: str, op: ConditionOp) -> ColumnElement[bool]:
+    value: BindParameter[Any] = bindparam(f"c{index}", expanding=op == "in")
+    target = _S[column]
+    if op == ">=":
+        return target >= value
+    if op == "<=":
+        return target <= value
+    if op == "<":
+        return target < value
+    if op == "==":
+        return target == value
+    return target.in_(value)
+
+
 @dataclass(frozen=True)
 class Source:
-    """FROM clause and key/facet/relevance columns of one filter's hits on one database."""
+    """FROM clause and key/facet/relevance columns of one filter shape's hits on one
+    database; values are bound parameters (``Filter.parameters``)."""
 
     dialect: str
-    filter: Filter
+    filter: FilterShape
     with_facets: bool = False
 
     @property
@@ -113,18 +173,19 @@ class Source:
         if (
             (self.filter.fulltext and self.dialect != "sqlite")
             or self.with_facets
-            or (self.filter.text)
+            or self.filter.terms
         ):
             base = base.join(self._text, self._text.c.sort_key == _S.sort_key)
         return base
 
     def where(self) -> list[ColumnElement[bool]]:
         """Match condition (if any) plus the column conditions."""
-        conditions = list(self.filter.conditions)
+        conditions = [_condition(i, *spec) for i, spec in enumerate(self.filter.conditions)]
+        match = bindparam("match", type_=Text)
         if self.filter.fulltext and self.dialect == "sqlite":
-            conditions.append(schema.fts_table.c[schema.FTS_TABLE].match(self.filter.fts5()))
+            conditions.append(schema.fts_table.c[schema.FTS_TABLE].match(match))
         elif self.filter.fulltext:
-            query = func.to_tsquery(_SIMPLE, self.filter.tsquery())
+            query = func.to_tsquery(_SIMPLE, match)
             conditions.append(schema.pg_text_table.c.document.bool_op("@@")(query))
         return conditions
 
@@ -143,34 +204,43 @@ class Source:
         title = literal(" ") + self._text.c.title_terms + literal(" ")
         summary = literal(" ") + self._text.c.summary_terms + literal(" ")
         total: ColumnElement[Any] = literal(0)
-        for pattern in self.filter.text.like_patterns():
+        for i in range(self.filter.terms):
+            pattern = bindparam(f"like{i}", type_=Text)
             points = case((title.like(pattern), 10), (summary.like(pattern), 4), else_=1)
             total = total + points
-        return cast(cast(total, Float) / (10.0 * len(self.filter.text.terms)), Float)
+        return cast(cast(total, Float) / (10.0 * self.filter.terms), Float)
 
 
-def recency(key: ColumnElement[int], now_key: int) -> ColumnElement[float]:
-    """1 for today, 0.5 after a year, 1/3 after two: how fresh a hit is."""
-    days = (literal(float(now_key)) - cast(key, Float)) / float(
-        schema.KEY_SHIFT * schema.MS_PER_DAY
-    )
+def recency(key: ColumnElement[int]) -> ColumnElement[float]:
+    """1 for today, 0.5 after a year, 1/3 after two: how fresh a hit is ("now" is bound,
+    see ``profile_parameters``)."""
+    now = bindparam("now", type_=Float)
+    days = (now - cast(key, Float)) / float(schema.KEY_SHIFT * schema.MS_PER_DAY)
     return literal(1.0) / (literal(1.0) + days / 365.0)
 
 
-def distance2(profile: Profile, numbers: str) -> ColumnElement[float]:
-    """Squared log distance of each hit's library numbers to ``profile`` (SQL, both DBs)."""
+def distance2(dimensions: tuple[str, ...], numbers: str) -> ColumnElement[float]:
+    """Squared log distance of each hit's library numbers to a profile's (bound as
+    "mine_<dimension>") over the dimensions it knows (SQL, both DBs)."""
     total: ColumnElement[float] = literal(0.0)
-    for dim in profile.known:
-        column = _LOG_COLUMNS[(numbers, dim)]
-        mine = profile.logs[dim]
-        assert mine is not None
-        diff = column - mine
+    for dim in dimensions:
+        diff = _LOG_COLUMNS[(numbers, dim)] - bindparam(f"mine_{dim}", type_=Float)
         total = total + func.coalesce(diff * diff, MISSING_PENALTY)
     return total
 
 
-def same_state(profile: Profile) -> ColumnElement[int]:
-    """1 when a hit's library is in the profile's federal state (a tie-breaker), else 0."""
-    if not profile.federal_state:
+def same_state(known: bool) -> ColumnElement[int]:
+    """1 when a hit's library is in the profile's federal state (bound as "state"; a
+    tie-breaker), else 0; ``known``: the profile has a state."""
+    if not known:
         return literal(0)
-    return case((_S.federal_state == profile.federal_state, 1), else_=0)
+    return case((_S.federal_state == bindparam("state", type_=String), 1), else_=0)
+
+
+def profile_parameters(profile: Profile | None, now_key: int) -> dict[str, Any]:
+    """The values of ``distance2``, ``same_state`` and ``recency``'s bound parameters."""
+    params: dict[str, Any] = {"now": float(now_key)}
+    if profile is not None:
+        params.update((f"mine_{dim}", profile.logs[dim]) for dim in profile.known)
+        params["state"] = profile.federal_state
+    return params

@@ -176,6 +176,27 @@ async def test_every_filter_alone_and_combined(corpus: Sessions) -> None:
             assert set(found) == expected, given
 
 
+async def test_statements_are_built_once_per_shape_and_bound_per_query(
+    corpus: Sessions,
+) -> None:
+    words = parse_query("Bücherei")
+    async with corpus() as session:
+        recs = await records(session)
+        before = query._statements.cache_info()
+        for low, high in ((1000, 5000), (5000, 20000), (20000, 100000)):
+            found = await all_uids(
+                session, SearchQuery(text="Bücherei", population=Range(low, high))
+            )
+            expected = {
+                r.uid for r in recs if r.text_match(words) and _between("population", low, high)(r)
+            }
+            assert expected
+            assert set(found) == expected
+        after = query._statements.cache_info()
+    assert after.misses - before.misses <= 1  # the first may build it; the others reuse it
+    assert after.hits - before.hits >= 2
+
+
 def _brute_facets(recs: list[Record]) -> dict[str, dict[str, int]]:
     counts: dict[str, Counter[str]] = {}
     for rec in recs:
