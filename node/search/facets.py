@@ -121,15 +121,16 @@ COUNTED = (*SCALAR_DIMENSIONS, *LIST_DIMENSIONS)
 
 
 def count_facets(
-    rows: Iterable[Sequence[str | None]], scale: float = 1.0
+    columns: Sequence[Sequence[str | None]], scale: float = 1.0
 ) -> dict[str, list[FacetCount]]:
-    """Count terms per dimension over the hits' facet values (``COUNTED``), most frequent
-    first; ``scale`` (total / sample size) turns counts over a sample into estimates.
+    """Count terms per dimension over the hits' facet values, most frequent first: one
+    column of values per dimension, in ``COUNTED`` order (none at all: no hits). ``scale``
+    (total / sample size) turns counts over a sample into estimates.
 
     Each column is counted whole first (C speed; a result set has few distinct values per
     dimension), then a list facet's distinct values are split into their terms.
     """
-    columns = list(zip(*rows, strict=True)) or [()] * len(COUNTED)
+    columns = columns or [()] * len(COUNTED)
     counted: dict[str, Counter[str]] = {}
     for name, values in zip(COUNTED, columns, strict=True):
         counts: Counter[str | None] = Counter(values)

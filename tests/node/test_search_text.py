@@ -95,7 +95,7 @@ def test_facets_count_scalar_and_list_values_most_frequent_first() -> None:
         _hit("idea", None, ["events-culture", "reading-promotion", "events-culture"], ["x"]),
         _hit("measure", "DE-BY", ["events-culture"], []),
     ]
-    facets = count_facets(rows, scale=2.0)
+    facets = count_facets(list(zip(*rows, strict=True)), scale=2.0)
     assert [(f.term, f.count) for f in facets["kind"]] == [("idea", 4), ("measure", 2)]
     assert [(f.term, f.count) for f in facets["federal_state"]] == [("DE-BY", 4)]
     # A term listed twice in one measure counts once; ties sort by term.
