@@ -28,7 +28,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import free_port, median
@@ -37,7 +37,7 @@ from federation.hosts import post_signed
 from federation.httpsig import load_public_key_pem, parse_signature, verify_signature
 from federation.urls import AS_CONTEXT, activity_id, actor_id, key_id
 from node import migrate, outbox
-from node.db import create_engine, create_sessionmaker, unit_of_work
+from node.db import create_engine, create_sessionmaker, create_thread_engine, unit_of_work
 from node.keypairs import load_rsa_private
 from node.libraries import create_library, get_keys
 from node.models import Delivery, OutboxActivity
@@ -147,6 +147,7 @@ async def durable_queue(
     *,
     predispatch: bool,
     max_unrecorded: int | None,
+    thread_engine: Engine | None,
 ) -> Measurement:
     """Queue ``n`` outbox activities and deliver them all through DeliveryQueue."""
     async with unit_of_work(sessions) as session:
@@ -170,7 +171,14 @@ async def durable_queue(
         async with client.get(f"{base}/count") as resp:
             before = int(await resp.text())
         started, cpu = time.perf_counter(), time.process_time()
-        async with DeliveryQueue(sessions, client, settings, render, max_unrecorded=max_unrecorded):
+        async with DeliveryQueue(
+            sessions,
+            client,
+            settings,
+            render,
+            max_unrecorded=max_unrecorded,
+            thread_engine=thread_engine,  # as the node runs it on SQLite
+        ):
             # Ask the receiver once instead of polling the database all along, which
             # would add its own load to what is measured.
             async with client.get(f"{base}/count", params={"atleast": before + n}) as resp:
@@ -186,6 +194,7 @@ async def bench(n: int, workers: int, verify: bool, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), allow_private_peers=True, delivery_workers=workers)
         engine = create_engine(settings.database_url)
+        thread_engine = create_thread_engine(settings.database_url)
         await migrate.upgrade(engine)
         sessions = create_sessionmaker(engine)
         async with unit_of_work(sessions) as session:
@@ -209,12 +218,14 @@ async def bench(n: int, workers: int, verify: bool, rounds: int) -> None:
                 for predispatch, limit in variants:
                     queued = await durable_queue(
                         settings, sessions, library.id, base, n,
-                        predispatch=predispatch, max_unrecorded=limit,
+                        predispatch=predispatch, max_unrecorded=limit, thread_engine=thread_engine,
                     )  # fmt: skip
                     runs.setdefault((predispatch, limit), []).append(queued)
         finally:
             receiver.terminate()
             await receiver.wait()
+            if thread_engine is not None:
+                thread_engine.dispose()
             await engine.dispose()
 
     def medians(key: object) -> Measurement:

@@ -19,17 +19,28 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from sqlalchemy import ColumnElement, Text, cast, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Text,
+    cast,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation import hosts
 from federation.hosts import Attempt, post_signed
 from federation.urls import key_id
-from node.db import KeptConnection, unit_of_work
+from node.db import KeptRunner, unit_of_work
 from node.keypairs import load_rsa_private
 from node.models import Delivery, Library, LibraryKeys, OutboxActivity, utcnow
 from node.settings import Settings
@@ -40,6 +51,11 @@ Sessions = async_sessionmaker[AsyncSession]
 Clock = Callable[[], datetime]
 Render = Callable[[AsyncSession, OutboxActivity], Awaitable["Rendered | None"]]
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+T = TypeVar("T")
+# A claim's rows (id, inbox, host, attempts, activity_id), payloads by activity id
+# (library id, JSON text), and the blocked hosts when the claim did the upkeep.
+_Claimed = tuple[list[Row[Any]], dict[int, tuple[int, str | None]], set[str] | None]
 
 LEASE_SECONDS = 300.0
 DISPATCH_BATCH = 200
@@ -107,6 +123,11 @@ async def dispatch_pending(
     return await _dispatch(render, limit, now, lambda: unit_of_work(sessionmaker))
 
 
+def _requeue(conn: Connection, *where: ColumnElement[bool]) -> None:
+    query = update(Delivery).where(Delivery.state == "sending", *where)
+    conn.execute(query.values(state="pending", lease_until=None))
+
+
 @dataclass
 class _Job:
     id: int
@@ -139,6 +160,7 @@ class DeliveryQueue:
         lease_seconds: float = LEASE_SECONDS,
         max_unrecorded: int | None = None,
         wake: asyncio.Event | None = None,
+        thread_engine: Engine | None = None,
     ) -> None:
         engine = sessionmaker.kw.get("bind")
         if not isinstance(engine, AsyncEngine):
@@ -171,9 +193,10 @@ class DeliveryQueue:
         self._tasks: list[asyncio.Task[None]] = []
         self._recorder: asyncio.Task[None] | None = None
         self._in_db: set[asyncio.Task[Any]] = set()  # tasks stop() must let finish
-        # A connection kept open per use (claims, outcomes), both behind the write lock.
-        self._claims = KeptConnection(engine, self._write_lock)
-        self._records = KeptConnection(engine, self._write_lock)
+        # A connection kept open per use (claims, outcomes), both behind the write lock; on
+        # SQLite with a thread engine each runs its transactions in a worker thread.
+        self._claims = KeptRunner(engine, thread_engine, self._write_lock, "delivery-claims")
+        self._records = KeptRunner(engine, thread_engine, self._write_lock, "delivery-records")
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -214,9 +237,9 @@ class DeliveryQueue:
         self._tasks, self._recorder = [], None
         while not self._jobs.empty():
             self._jobs.get_nowait()
+        held = sorted(self._held)
         try:
-            async with self._transaction(self._claims) as conn:
-                await self._requeue(conn, Delivery.id.in_(sorted(self._held)))
+            await self._run(self._claims, lambda conn: _requeue(conn, Delivery.id.in_(held)))
             self._held.clear()
         except Exception:  # the leases expire instead
             log.exception("cannot release %d claimed deliveries", len(self._held))
@@ -243,11 +266,9 @@ class DeliveryQueue:
             ):
                 yield session
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self, kept: KeptConnection) -> AsyncIterator[AsyncConnection]:
+    async def _run(self, runner: KeptRunner, fn: Callable[[Connection], T]) -> T:
         with self._db_phase():
-            async with kept.transaction() as conn:
-                yield conn
+            return await runner.run(fn)
 
     async def _sleep(self, event: asyncio.Event, seconds: float | None = None) -> None:
         with contextlib.suppress(TimeoutError):
@@ -290,30 +311,18 @@ class DeliveryQueue:
         self._claim_number += 1
         number = self._claim_number
         self._tripped = {host: t for host, t in self._tripped.items() if t > now}
-        async with self._transaction(self._claims) as conn:
-            ids: list[int] = []
-            if clock >= self._next_upkeep:
-                self._next_upkeep = clock + self._settings.delivery_poll_seconds
-                # Rows left in ``sending`` by a process that died (lease over) are due
-                # again; ours are in flight or queued here, whatever their lease says.
-                expired = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
-                await self._requeue(conn, expired, Delivery.id.not_in(sorted(self._held)))
-                self._blocked = (await hosts.fail_blocked(conn), number)
-                ids += await hosts.claim_probes(conn, now, lease_until)
-            due = hosts.due_deliveries(now, room, self._tripped)
-            claim = update(Delivery).where(or_(Delivery.id.in_(due), Delivery.id.in_(ids)))
-            claim = claim.values(state="sending", lease_until=lease_until)
-            columns = (Delivery.id, Delivery.inbox, Delivery.host, Delivery.attempts)
-            rows = (await conn.execute(claim.returning(*columns, Delivery.activity_id))).all()
-            if not rows:
-                return []
-            # The stored JSON text is sent as it is: no parsing and serialising again.
-            body = cast(OutboxActivity.payload, Text)
-            activities = {row.activity_id for row in rows}
-            query = select(OutboxActivity.id, OutboxActivity.library_id, body)
-            found = await conn.execute(query.where(OutboxActivity.id.in_(activities)))
-            payloads = {a_id: (library_id, text) for a_id, library_id, text in found}
-            await self._load_keys(conn, {library_id for library_id, _ in payloads.values()})
+        upkeep = clock >= self._next_upkeep
+        if upkeep:
+            self._next_upkeep = clock + self._settings.delivery_poll_seconds
+        # Read on the event loop, used in the claims' transaction (possibly in its thread).
+        held, tripped = sorted(self._held), set(self._tripped)
+
+        def claim(conn: Connection) -> _Claimed:
+            return self._claim_rows(conn, now, lease_until, room, upkeep, held, tripped)
+
+        rows, payloads, blocked = await self._run(self._claims, claim)
+        if blocked is not None:
+            self._blocked = (blocked, number)
         self._held.update(row.id for row in rows)
         jobs = []
         for row in sorted(rows, key=lambda row: row.id):
@@ -325,8 +334,47 @@ class DeliveryQueue:
             jobs.append(job)
         return jobs
 
-    async def _load_keys(self, conn: AsyncConnection, library_ids: set[int]) -> None:
-        rows = await conn.execute(
+    def _claim_rows(
+        self,
+        conn: Connection,
+        now: datetime,
+        lease_until: datetime,
+        room: int,
+        upkeep: bool,
+        held: list[int],
+        tripped: set[str],
+    ) -> _Claimed:
+        """Claim due rows (and, at an upkeep, recover expired leases, fail the rows of
+        blocked hosts and pick parked hosts' probes); their payloads; load signing keys."""
+        ids: list[int] = []
+        blocked = None
+        if upkeep:
+            # Rows left in ``sending`` by a process that died (lease over) are due again;
+            # ours are in flight or queued here, whatever their lease says.
+            expired = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
+            _requeue(conn, expired, Delivery.id.not_in(held))
+            blocked = hosts.fail_blocked(conn)
+            ids += hosts.claim_probes(conn, now, lease_until)
+        due = hosts.due_deliveries(now, room, tripped)
+        claim = update(Delivery).where(or_(Delivery.id.in_(due), Delivery.id.in_(ids)))
+        claim = claim.values(state="sending", lease_until=lease_until)
+        columns = (Delivery.id, Delivery.inbox, Delivery.host, Delivery.attempts)
+        rows: list[Row[Any]] = list(conn.execute(claim.returning(*columns, Delivery.activity_id)))
+        if not rows:
+            return [], {}, blocked
+        # The stored JSON text is sent as it is: no parsing and serialising again.
+        body = cast(OutboxActivity.payload, Text)
+        activities = {row.activity_id for row in rows}
+        query = select(OutboxActivity.id, OutboxActivity.library_id, body)
+        found = conn.execute(query.where(OutboxActivity.id.in_(activities)))
+        payloads: dict[int, tuple[int, str | None]] = {
+            a_id: (library_id, text) for a_id, library_id, text in found
+        }
+        self._load_keys(conn, {library_id for library_id, _ in payloads.values()})
+        return rows, payloads, blocked
+
+    def _load_keys(self, conn: Connection, library_ids: set[int]) -> None:
+        rows = conn.execute(
             select(LibraryKeys.library_id, Library.handle, LibraryKeys.rsa_private_pem)
             .join(Library, Library.id == LibraryKeys.library_id)
             .where(LibraryKeys.library_id.in_(sorted(library_ids)))
@@ -337,10 +385,6 @@ class DeliveryQueue:
             if cached is None or cached[0] != (pem, handle):
                 signer = (key_id(self._settings, handle), load_rsa_private(pem))
                 self._keys[library_id] = ((pem, handle), signer)
-
-    async def _requeue(self, conn: AsyncConnection, *where: ColumnElement[bool]) -> None:
-        query = update(Delivery).where(Delivery.state == "sending", *where)
-        await conn.execute(query.values(state="pending", lease_until=None))
 
     async def _work(self) -> None:
         while not self._stopping:
@@ -373,6 +417,15 @@ class DeliveryQueue:
                 base = timedelta(seconds=self._settings.delivery_retry_base_seconds)
                 self._tripped[job.host] = self._now() + base
 
+    def _recording(self, batch: list[_Job], now: datetime) -> Callable[[Connection], None]:
+        """The transaction that records a batch of outcomes (health and rng: the recorder's
+        alone, so they may be used in its thread)."""
+
+        def record(conn: Connection) -> None:
+            hosts.record_outcomes(conn, batch, now, self._settings, self._rng, self._health)
+
+        return record
+
     async def _record_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while self._outcomes or not self._stopping:
@@ -389,9 +442,7 @@ class DeliveryQueue:
             batch, self._outcomes = self._outcomes, []
             while True:
                 try:
-                    async with self._transaction(self._records) as conn:
-                        now, settings, rng = self._now(), self._settings, self._rng
-                        await hosts.record_outcomes(conn, batch, now, settings, rng, self._health)
+                    await self._run(self._records, self._recording(batch, self._now()))
                     break
                 except Exception:
                     log.exception("cannot record %d delivery outcomes", len(batch))

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from federation.httpsig import PrivateKey, sign_request, url_authority
 from federation.safety import UnsafeURL, check_url
@@ -185,12 +185,12 @@ def due_deliveries(now: datetime, limit: int, skip_hosts: Collection[str]) -> Se
     return due.with_for_update(skip_locked=True)
 
 
-async def fail_blocked(conn: AsyncConnection) -> set[str]:
+def fail_blocked(conn: Connection) -> set[str]:
     """Mark pending deliveries of blocked hosts as failed, so operators see why they stopped;
     the blocked hosts (the queue also drops rows it claimed before the block)."""
-    blocked = set(await conn.scalars(select(PeerHost.host).where(PeerHost.state == "blocked")))
+    blocked = set(conn.scalars(select(PeerHost.host).where(PeerHost.state == "blocked")))
     if blocked:
-        await conn.execute(
+        conn.execute(
             update(Delivery)
             .where(Delivery.state == "pending", Delivery.host.in_(sorted(blocked)))
             .values(state="failed", last_error=BLOCKED_ERROR, lease_until=None)
@@ -198,7 +198,7 @@ async def fail_blocked(conn: AsyncConnection) -> set[str]:
     return blocked
 
 
-async def claim_probes(conn: AsyncConnection, now: datetime, probe_until: datetime) -> list[int]:
+def claim_probes(conn: Connection, now: datetime, probe_until: datetime) -> list[int]:
     """Pick one pending delivery per parked host whose pause is over: the probe.
 
     ``parked_until`` moves to ``probe_until`` (the probe's lease) so no second probe goes out
@@ -206,8 +206,8 @@ async def claim_probes(conn: AsyncConnection, now: datetime, probe_until: dateti
     """
     due = select(PeerHost.host).where(PeerHost.state == "parked", PeerHost.parked_until <= now)
     probes: list[int] = []
-    for host in list(await conn.scalars(due.with_for_update(skip_locked=True))):
-        probe = await conn.scalar(
+    for host in list(conn.scalars(due.with_for_update(skip_locked=True))):
+        probe = conn.scalar(
             select(Delivery.id)
             .where(Delivery.host == host, Delivery.state == "pending")
             .order_by(Delivery.next_attempt_at, Delivery.id)
@@ -216,7 +216,7 @@ async def claim_probes(conn: AsyncConnection, now: datetime, probe_until: dateti
         if probe is not None:
             probes.append(probe)
             pause = update(PeerHost).where(PeerHost.host == host)
-            await conn.execute(pause.values(parked_until=probe_until))
+            conn.execute(pause.values(parked_until=probe_until))
     return probes
 
 
@@ -224,8 +224,8 @@ _HEALTH = ("state", "consecutive_failures", "first_failure_at", "last_failure_at
            "last_success_at", "parked_until")  # fmt: skip
 
 
-async def record_host_events(
-    conn: AsyncConnection,
+def record_host_events(
+    conn: Connection,
     events: Sequence[tuple[str, HostEvent]],
     now: datetime,
     settings: Settings,
@@ -236,9 +236,9 @@ async def record_host_events(
     names = sorted({host for host, _ in events})
     # ON CONFLICT: an operator's block or a second sender may create the row meanwhile.
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    await conn.execute(insert(PeerHost).on_conflict_do_nothing(), [{"host": n} for n in names])
+    conn.execute(insert(PeerHost).on_conflict_do_nothing(), [{"host": n} for n in names])
     query = select(PeerHost.__table__).where(PeerHost.host.in_(names)).with_for_update()
-    peers = {row.host: dict(row._mapping) for row in await conn.execute(query)}
+    peers = {row.host: dict(row._mapping) for row in conn.execute(query)}
     park_after = timedelta(seconds=settings.host_park_after_seconds)
     park_for = timedelta(seconds=settings.host_park_seconds)
     recovered: set[str] = set()
@@ -263,13 +263,13 @@ async def record_host_events(
             peer["last_success_at"] = now
     write = update(PeerHost).where(PeerHost.host == bindparam("b_host"))
     write = write.values({name: bindparam(f"b_{name}") for name in _HEALTH})
-    await conn.execute(
+    conn.execute(
         write,
         [{"b_host": host, **{f"b_{n}": peer[n] for n in _HEALTH}} for host, peer in peers.items()],
     )
     if recovered:
         # The host is back: its backlog need not sit out the backoff it built up while down.
-        await conn.execute(
+        conn.execute(
             update(Delivery)
             .where(
                 Delivery.host.in_(sorted(recovered)),
@@ -341,8 +341,8 @@ _DEFER = (
 )
 
 
-async def record_outcomes(
-    conn: AsyncConnection,
+def record_outcomes(
+    conn: Connection,
     outcomes: Sequence[Outcome],
     now: datetime,
     settings: Settings,
@@ -375,11 +375,11 @@ async def record_outcomes(
         if event is not None and health.changes(outcome.host, event):
             events.append((outcome.host, event))
     for status, ids in done.items():
-        await conn.execute(_DONE, {"b_ids": ids, "b_now": now, "b_status": status})
+        conn.execute(_DONE, {"b_ids": ids, "b_now": now, "b_status": status})
     if retried:
-        await conn.execute(_RETRY, retried)
+        conn.execute(_RETRY, retried)
     if deferred:
-        await conn.execute(_DEFER, deferred)
+        conn.execute(_DEFER, deferred)
     if dropped:
-        await conn.execute(_DROP, dropped)
-    await record_host_events(conn, events, now, settings)
+        conn.execute(_DROP, dropped)
+    record_host_events(conn, events, now, settings)

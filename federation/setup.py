@@ -49,6 +49,7 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
             settings,
             Renderer(settings, fed.vocab),
             wake=fed.wake_delivery,
+            thread_engine=app.get(keys.THREAD_ENGINE),
         )
         fed.spawn(run_processor(fed), name="inbox-processor")
         try:

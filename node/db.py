@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, MetaData, event, make_url, text
+from sqlalchemy import Connection, Engine, MetaData, event, make_url, text
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -19,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+T = TypeVar("T")
 
 # Stable constraint names make migrations reproducible on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -118,6 +121,71 @@ class KeptConnection:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             await conn.close()
+
+
+class KeptRunner:
+    """Runs synchronous units of work ``fn(connection)``, each in a transaction on one kept
+    connection (the delivery queue's claims and outcome batches).
+
+    With ``thread_engine`` (SQLite: ``create_thread_engine``) each runs whole in this
+    runner's own worker thread: one hand-off per transaction instead of several per
+    statement, and its Python runs while the event loop waits in C (signing, sockets).
+    Otherwise it runs through ``AsyncConnection.run_sync`` on a ``KeptConnection``.
+    ``lock`` makes the transactions take turns with the other writers holding it.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        thread_engine: Engine | None = None,
+        lock: asyncio.Lock | None = None,
+        name: str = "db",
+    ) -> None:
+        self._kept = KeptConnection(engine, lock)
+        self._thread_engine, self._lock, self._name = thread_engine, lock, name
+        self._thread: ThreadPoolExecutor | None = None  # started on first use, ended by close
+        self._conn: Connection | None = None  # touched only in the worker thread
+
+    async def run(self, fn: Callable[[Connection], T]) -> T:
+        """``fn(connection)`` in a transaction: committed on success, else rolled back."""
+        if self._thread_engine is None:
+            async with self._kept.transaction() as conn:
+                return await conn.run_sync(fn)
+        async with self._lock or contextlib.nullcontext():
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix=self._name)
+            done = asyncio.get_running_loop().run_in_executor(self._thread, self._in_thread, fn)
+            try:
+                return await asyncio.shield(done)
+            except asyncio.CancelledError:
+                # The thread goes on regardless: hold the lock until its transaction ended.
+                await asyncio.gather(done, return_exceptions=True)
+                raise
+
+    def _in_thread(self, fn: Callable[[Connection], T]) -> T:
+        assert self._thread_engine is not None
+        conn, self._conn = self._conn or self._thread_engine.connect(), None
+        try:
+            with conn.begin():
+                result = fn(conn)
+        except BaseException:
+            conn.close()  # possibly broken: the next transaction takes a fresh one
+            raise
+        self._conn = conn
+        return result
+
+    def _close_in_thread(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+    async def close(self) -> None:
+        """Return the connection to its pool and end the thread."""
+        await self._kept.close()
+        if self._thread is not None:
+            thread, self._thread = self._thread, None
+            await asyncio.get_running_loop().run_in_executor(thread, self._close_in_thread)
+            thread.shutdown(wait=True)
 
 
 async def ping(engine: AsyncEngine, limit_seconds: float = 2.0) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from federation.delivery import DeliveryQueue, Render, Rendered
 from federation.httpsig import PublicKey, load_public_key_pem
 from federation.urls import AS_CONTEXT, activity_id, actor_id, key_id
-from node.db import create_engine, create_sessionmaker, unit_of_work
+from node.db import create_engine, create_sessionmaker, create_thread_engine, unit_of_work
 from node.keypairs import generate_ed25519, generate_rsa
 from node.models import Library, LibraryKeys, OutboxActivity
 from node.settings import Settings
@@ -120,6 +120,7 @@ async def main(argv: Sequence[str]) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     engine = create_engine(settings.database_url)
+    thread_engine = create_thread_engine(settings.database_url)  # as the node runs it
     try:
         async with (
             aiohttp.ClientSession() as client,
@@ -129,10 +130,13 @@ async def main(argv: Sequence[str]) -> None:
                 settings,
                 render_to(settings, [args.inbox_url]),
                 lease_seconds=args.lease_seconds,
+                thread_engine=thread_engine,
             ),
         ):
             await stop.wait()
     finally:
+        if thread_engine is not None:
+            thread_engine.dispose()
         await engine.dispose()
 
 

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import random
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpServer
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.delivery import DeliveryQueue, Rendered, dispatch_pending
@@ -23,7 +23,7 @@ from federation.delivery_report import delivery_status
 from federation.hosts import Attempt, judge, parse_retry_after, retry_delay
 from federation.httpsig import PublicKey, SignatureError, parse_signature, verify_signature
 from federation.urls import activity_id
-from node.db import unit_of_work
+from node.db import create_thread_engine, unit_of_work
 from node.models import Delivery, OutboxActivity, PeerHost, utcnow
 from node.settings import Settings
 from tests.federation.delivery_sender import (
@@ -152,6 +152,16 @@ async def peer_host(sessions: Sessions, host: str) -> PeerHost:
 
 
 @pytest.fixture
+def thread_engine(database_url: str) -> Iterator[Engine | None]:
+    """The queue's engine for transactions in worker threads, as the node has it on SQLite
+    (None on PostgreSQL, where they run through ``run_sync``)."""
+    engine = create_thread_engine(database_url)
+    yield engine
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
 def fast(settings: Settings) -> Settings:
     """Settings with tiny delays so retries happen within a test."""
     return dataclasses.replace(
@@ -266,10 +276,11 @@ async def test_delivers_a_signed_activity(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     uids = await add_activities(sessionmaker, library.id, 3)
     render = render_to(fast, [peer.url(), peer.url("/users/x/inbox")])
-    async with DeliveryQueue(sessionmaker, client, fast, render):
+    async with DeliveryQueue(sessionmaker, client, fast, render, thread_engine=thread_engine):
         await wait_for(states(sessionmaker, "done"))
     assert sorted(peer.received) == sorted(ids(fast, uids) * 2)
     for row in await rows(sessionmaker):
@@ -287,11 +298,14 @@ async def test_notify_wakes_the_queue(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     slow_poll = dataclasses.replace(fast, delivery_poll_seconds=30)
     wake = asyncio.Event()  # the app's wake-up event, set by services after recording
     render = render_to(fast, [peer.url()])
-    async with DeliveryQueue(sessionmaker, client, slow_poll, render, wake=wake) as queue:
+    async with DeliveryQueue(
+        sessionmaker, client, slow_poll, render, wake=wake, thread_engine=thread_engine
+    ) as queue:
         await asyncio.sleep(0.1)  # the queue found nothing and sleeps for 30 s
         first = await add_activities(sessionmaker, library.id, 1)
         wake.set()
@@ -308,10 +322,13 @@ async def test_batched_recording_delivers_each_activity_once(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     uids = await add_activities(sessionmaker, library.id, 300)
     render = render_to(fast, [peer.url()])
-    async with DeliveryQueue(sessionmaker, client, fast, render, max_unrecorded=64):
+    async with DeliveryQueue(
+        sessionmaker, client, fast, render, max_unrecorded=64, thread_engine=thread_engine
+    ):
         await wait_for(lambda: _count(sessionmaker, "done", 300))
     assert sorted(peer.received) == sorted(ids(fast, uids))
 
@@ -322,10 +339,13 @@ async def test_retries_server_errors_then_succeeds(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     peer.script.extend([(500, {}, "oops"), (502, {}, "bad gateway")])
     uids = await add_activities(sessionmaker, library.id, 1)
-    async with DeliveryQueue(sessionmaker, client, fast, render_to(fast, [peer.url()])):
+    async with DeliveryQueue(
+        sessionmaker, client, fast, render_to(fast, [peer.url()]), thread_engine=thread_engine
+    ):
         await wait_for(states(sessionmaker, "done"))
     (row,) = await rows(sessionmaker)
     assert (row.attempts, row.last_status) == (3, 202)
@@ -341,10 +361,13 @@ async def test_a_definite_4xx_fails_for_good(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     peer.always = (410, {}, "Gone:   this inbox\nis closed " + "x" * 500)
     await add_activities(sessionmaker, library.id, 1)
-    async with DeliveryQueue(sessionmaker, client, fast, render_to(fast, [peer.url()])):
+    async with DeliveryQueue(
+        sessionmaker, client, fast, render_to(fast, [peer.url()]), thread_engine=thread_engine
+    ):
         await wait_for(states(sessionmaker, "failed"))
         await asyncio.sleep(0.2)  # several retry periods: nothing more goes out
     (row,) = await rows(sessionmaker)
@@ -362,11 +385,14 @@ async def test_gives_up_after_max_attempts(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     settings = dataclasses.replace(fast, delivery_max_attempts=3)
     peer.always = (503, {}, "maintenance")
     await add_activities(sessionmaker, library.id, 1)
-    async with DeliveryQueue(sessionmaker, client, settings, render_to(fast, [peer.url()])):
+    async with DeliveryQueue(
+        sessionmaker, client, settings, render_to(fast, [peer.url()]), thread_engine=thread_engine
+    ):
         await wait_for(states(sessionmaker, "failed"))
     (row,) = await rows(sessionmaker)
     assert (row.attempts, row.last_status, row.last_error, peer.hits) == (3, 503, "maintenance", 3)
@@ -381,6 +407,7 @@ async def test_retry_after_is_honoured(
     peer: FakePeer,
     client: aiohttp.ClientSession,
     header: str,
+    thread_engine: Engine | None,
 ) -> None:
     settings = dataclasses.replace(fast, delivery_retry_cap_seconds=3600)
     clock = Clock()
@@ -390,7 +417,9 @@ async def test_retry_after_is_honoured(
     peer.script.append((429, {"Retry-After": header}, "slow down"))
     uids = await add_activities(sessionmaker, library.id, 1)
     render = render_to(fast, [peer.url()])
-    async with DeliveryQueue(sessionmaker, client, settings, render, now=clock):
+    async with DeliveryQueue(
+        sessionmaker, client, settings, render, now=clock, thread_engine=thread_engine
+    ):
         await wait_for(lambda: _attempted(sessionmaker))
         (row,) = await rows(sessionmaker)
         assert (row.state, row.last_status) == ("pending", 429)
@@ -438,6 +467,7 @@ async def test_a_long_dead_host_is_parked_then_resumed(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     settings = dataclasses.replace(
         fast,
@@ -450,7 +480,9 @@ async def test_a_long_dead_host_is_parked_then_resumed(
     await peer.stop()
     uids = await add_activities(sessionmaker, library.id, 1)
     render = render_to(settings, [peer.url()])
-    async with DeliveryQueue(sessionmaker, client, settings, render, now=clock):
+    async with DeliveryQueue(
+        sessionmaker, client, settings, render, now=clock, thread_engine=thread_engine
+    ):
         await wait_for(lambda: _attempted(sessionmaker))
         health = await peer_host(sessionmaker, peer.host)
         assert (health.state, health.consecutive_failures) == ("ok", 1)
@@ -487,6 +519,7 @@ async def test_a_blocked_host_is_never_contacted(
     peer: FakePeer,
     aiohttp_server: AiohttpServer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     other = FakePeer(aiohttp_server, peer.keys)
     await other.start()
@@ -494,7 +527,7 @@ async def test_a_blocked_host_is_never_contacted(
         session.add(PeerHost(host=peer.host, state="blocked"))
     uids = await add_activities(sessionmaker, library.id, 2)
     render = render_to(fast, [peer.url(), other.url()])
-    async with DeliveryQueue(sessionmaker, client, fast, render):
+    async with DeliveryQueue(sessionmaker, client, fast, render, thread_engine=thread_engine):
         await wait_for(states(sessionmaker, "done", "failed"))
     assert peer.hits == 0
     assert sorted(other.received) == sorted(ids(fast, uids))
@@ -510,12 +543,15 @@ async def test_a_host_blocked_while_its_rows_are_queued_gets_no_more(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     """Rows claimed before a block are not sent after the queue's next upkeep sees it."""
     settings = dataclasses.replace(fast, delivery_workers=1)
     peer.delay = 0.3  # slow answers: the block lands while most rows wait in the queue
     await add_activities(sessionmaker, library.id, 6)
-    async with DeliveryQueue(sessionmaker, client, settings, render_to(fast, [peer.url()])):
+    async with DeliveryQueue(
+        sessionmaker, client, settings, render_to(fast, [peer.url()]), thread_engine=thread_engine
+    ):
         await wait_for(lambda: _hit(peer))
         async with unit_of_work(sessionmaker) as session:
             # merge: recording the first success may have written the host's row already
@@ -535,6 +571,7 @@ async def test_an_unblocked_host_gets_new_deliveries_before_the_next_upkeep(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     """The queue's block list from its last upkeep does not outlive an unblock."""
     settings = dataclasses.replace(fast, delivery_poll_seconds=30)  # one upkeep: the first
@@ -543,7 +580,9 @@ async def test_an_unblocked_host_gets_new_deliveries_before_the_next_upkeep(
     await add_activities(sessionmaker, library.id, 1)
     render = render_to(settings, [peer.url()])
     await dispatch_pending(sessionmaker, render)  # its row exists when the first upkeep runs
-    async with DeliveryQueue(sessionmaker, client, settings, render) as queue:
+    async with DeliveryQueue(
+        sessionmaker, client, settings, render, thread_engine=thread_engine
+    ) as queue:
         await wait_for(states(sessionmaker, "failed"))  # the first upkeep saw the block
         async with unit_of_work(sessionmaker) as session:
             host = await session.get(PeerHost, peer.host)
@@ -569,10 +608,13 @@ async def test_private_inboxes_are_refused_unless_allowed(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     settings = dataclasses.replace(fast, allow_private_peers=False)
     await add_activities(sessionmaker, library.id, 1)
-    async with DeliveryQueue(sessionmaker, client, settings, render_to(fast, [peer.url()])):
+    async with DeliveryQueue(
+        sessionmaker, client, settings, render_to(fast, [peer.url()]), thread_engine=thread_engine
+    ):
         await wait_for(states(sessionmaker, "failed"))
     (row,) = await rows(sessionmaker)
     assert (peer.hits, row.last_status) == (0, None)
@@ -585,6 +627,7 @@ async def test_expired_leases_are_recovered_after_a_crash(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     clock = Clock()
     render = render_to(fast, [peer.url()])
@@ -603,7 +646,9 @@ async def test_expired_leases_are_recovered_after_a_crash(
             .where(Delivery.id == live)
             .values(state="sending", lease_until=clock.now + timedelta(minutes=4))
         )
-    async with DeliveryQueue(sessionmaker, client, fast, render, now=clock):
+    async with DeliveryQueue(
+        sessionmaker, client, fast, render, now=clock, thread_engine=thread_engine
+    ):
         await wait_for(lambda: _count(sessionmaker, "done", 2))
         await asyncio.sleep(0.2)
         # A lease still running may belong to a live sender: it is left alone until it ends.
@@ -625,10 +670,13 @@ async def test_stop_releases_claimed_rows(
     library: SenderLibrary,
     peer: FakePeer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     peer.delay = 5.0  # every POST is still in flight when the queue stops
     await add_activities(sessionmaker, library.id, 30)
-    async with DeliveryQueue(sessionmaker, client, fast, render_to(fast, [peer.url()])):
+    async with DeliveryQueue(
+        sessionmaker, client, fast, render_to(fast, [peer.url()]), thread_engine=thread_engine
+    ):
         await wait_for(lambda: _hits(peer, fast.delivery_workers))
         assert await _count(sessionmaker, "sending", 30)  # claimed ahead: more than in flight
     assert {row.state for row in await rows(sessionmaker)} == {"pending"}
@@ -646,6 +694,7 @@ async def test_delivery_status_per_activity_and_host(
     peer: FakePeer,
     aiohttp_server: AiohttpServer,
     client: aiohttp.ClientSession,
+    thread_engine: Engine | None,
 ) -> None:
     gone = FakePeer(aiohttp_server, peer.keys)
     await gone.start()
@@ -661,7 +710,7 @@ async def test_delivery_status_per_activity_and_host(
             inboxes.append(gone.url())
         return Rendered(document(fast, activity), inboxes)
 
-    async with DeliveryQueue(sessionmaker, client, fast, render):
+    async with DeliveryQueue(sessionmaker, client, fast, render, thread_engine=thread_engine):
         await wait_for(states(sessionmaker, "done", "failed"))
     async with sessionmaker() as session:
         report = await delivery_status(session)
