@@ -158,8 +158,11 @@ class KeptRunner:
             try:
                 return await asyncio.shield(done)
             except asyncio.CancelledError:
-                # The thread goes on regardless: hold the lock until its transaction ended.
-                await asyncio.gather(done, return_exceptions=True)
+                # The thread goes on regardless: hold the lock until its transaction ended,
+                # however often the wait is cancelled meanwhile; then pass the cancel on.
+                while not done.done():
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait([done])
                 raise
 
     def _in_thread(self, fn: Callable[[Connection], T]) -> T:

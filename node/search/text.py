@@ -228,23 +228,29 @@ class Source:
     trailing: bool = False
 
 
+def _is_nfkc(text: str) -> bool:
+    return text.isascii() or unicodedata.is_normalized("NFKC", text)
+
+
 def indexed_snippet(sources: list[Source], query: TextQuery, words: int = 30) -> str:
     """``snippet`` of the texts, with the hits found in the index's token text instead of by
     normalising every word: only the chosen window is scanned for words (measured: about a
     third of the time). Same result; it falls back to ``snippet`` for a text with Markdown
-    link targets (the snippet drops them, so its words differ from the indexed ones) or
-    whose window's words do not match their tokens (e.g. decomposed accents, which folding
-    composes)."""
+    link targets (the snippet drops them, so its words differ from the indexed ones), for
+    text that is not NFKC-normalised (folding could join or split words) and, as a last
+    guard, when the window's words do not match their tokens."""
     texts = [source.text for source in sources]
-    if not query or any("](" in text for text in texts):
+    # Token i is word i only where folding keeps word boundaries: in NFKC-normalised text
+    # (no "½" → "1⁄2", no decomposed accents, which split a word here but not once folded).
+    if not query or any("](" in text or not _is_nfkc(text) for text in texts):
         return snippet(texts, query, words)
     for source in sources:
         if not source.text:
             continue
-        marked = query.marks_in(source.tokens)
-        if source.trailing:
-            count = len(_WORD.findall(source.text))
-            marked = {m for m in marked if m < count}
+        tokens = source.tokens
+        if source.trailing:  # only the text's own tokens, not what follows (a phrase could)
+            tokens = " ".join(tokens.split()[: len(_WORD.findall(source.text))])
+        marked = query.marks_in(tokens)
         if not marked:
             continue
         hits = sorted(marked)

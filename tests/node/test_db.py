@@ -113,6 +113,8 @@ async def test_a_cancelled_thread_transaction_keeps_the_lock_until_it_ended(
         await asyncio.to_thread(started.wait, 5)
         task.cancel()
         await asyncio.sleep(0.05)
+        task.cancel()  # again, while it waits for the thread
+        await asyncio.sleep(0.05)
         assert lock.locked()  # the thread still writes: nobody else may start
         release.set()
         with pytest.raises(asyncio.CancelledError):

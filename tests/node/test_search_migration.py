@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -77,6 +77,17 @@ async def test_0004_empties_the_index_and_a_rebuild_restores_the_facets(
     async with corpus() as session:
         assert await index_is_stale(session)
         assert (await search(session, query)).total == 0
+        if engine.dialect.name == "sqlite":
+            # The full-text table was emptied with it, and the triggers are back as before.
+            await session.execute(
+                text("INSERT INTO measure_fts(measure_fts) VALUES ('integrity-check')")
+            )
+            fts_rows = await session.scalar(text("SELECT count(*) FROM measure_fts"))
+            assert fts_rows == 0
+            rows = await session.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            )
+            assert dict(rows.all()) == dict(SQLITE_TRIGGERS)
 
     async with unit_of_work(corpus) as session:
         await rebuild(session)

@@ -186,8 +186,28 @@ def test_indexed_snippets_ignore_tag_tokens_and_fall_back_where_words_differ(
     monkeypatch.setattr(text_module, "snippet", fallback)
     indexed_snippet(_sources("", body), query)
     assert len(fallbacks) == 1
-    indexed_snippet(_sources("", "Das Cafe\u0301 wird zum Makerspace."), query)
-    assert len(fallbacks) == 1  # an accent at a word's end splits nothing
+    indexed_snippet(_sources("", "Das Café im Erdgeschoß wird zum Makerspace."), query)
+    assert len(fallbacks) == 1  # composed accents and ß: the fast path
+
+
+@pytest.mark.parametrize(
+    ("summary", "body", "tags", "text"),
+    [
+        # "½" folds into two words: the summary's tokens no longer line up with its words.
+        ("Kosten ½ Leseförderung", "Ein Text ohne Treffer.", "", "Leseförderung"),
+        ("½ a-b ½ ﬁsch Lese", "Die Lesenacht im Herbst.", "", "les*"),
+        # A phrase from the summary's end into the tags is no hit in the summary.
+        ("Wir machen einen Lese", "Ein Lese Sommer im Park.", "Sommer", '"lese sommer"'),
+        ("Kurz.", "Wir bauen einen Makerspace.", "Makerspace Lesesommer", "Makerspace"),
+    ],
+)
+def test_indexed_snippets_equal_plain_snippets_where_tokens_and_words_differ(
+    summary: str, body: str, tags: str, text: str
+) -> None:
+    query = parse_query(text)
+    expected = snippet([summary, body], query)
+    assert indexed_snippet(_sources(summary, body, tags), query) == expected
+    assert "<mark>" in expected
 
 
 def test_marks_in_token_text_find_words_prefixes_and_overlapping_phrases() -> None:

@@ -24,6 +24,31 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 COLUMNS = ("fields_of_action", "target_groups", "formats")
+# Migration 0003's triggers, frozen here: dropped while the index is emptied (a delete per
+# row through them is slow on a large index), then made again.
+SQLITE_TRIGGERS = {
+    "measure_text_ai": (
+        "CREATE TRIGGER measure_text_ai AFTER INSERT ON measure_text BEGIN "
+        "INSERT INTO measure_fts(rowid, facet_terms, title_terms, summary_terms, body_terms) "
+        "VALUES (new.sort_key, new.facet_terms, new.title_terms, new.summary_terms, "
+        "new.body_terms); END"
+    ),
+    "measure_text_ad": (
+        "CREATE TRIGGER measure_text_ad AFTER DELETE ON measure_text BEGIN "
+        "INSERT INTO measure_fts(measure_fts, rowid, facet_terms, title_terms, summary_terms, "
+        "body_terms) VALUES ('delete', old.sort_key, old.facet_terms, old.title_terms, "
+        "old.summary_terms, old.body_terms); END"
+    ),
+    "measure_text_au": (
+        "CREATE TRIGGER measure_text_au AFTER UPDATE ON measure_text BEGIN "
+        "INSERT INTO measure_fts(measure_fts, rowid, facet_terms, title_terms, summary_terms, "
+        "body_terms) VALUES ('delete', old.sort_key, old.facet_terms, old.title_terms, "
+        "old.summary_terms, old.body_terms); "
+        "INSERT INTO measure_fts(rowid, facet_terms, title_terms, summary_terms, body_terms) "
+        "VALUES (new.sort_key, new.facet_terms, new.title_terms, new.summary_terms, "
+        "new.body_terms); END"
+    ),
+}
 
 
 def upgrade() -> None:
@@ -32,9 +57,16 @@ def upgrade() -> None:
         op.add_column(
             "measure_text", sa.Column(name, sa.Text(), nullable=False, server_default="[]")
         )
-    # measure_text first: on SQLite its delete trigger keeps the FTS5 table in step.
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        for name in SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.execute("DELETE FROM measure_text")
     op.execute("DELETE FROM measure_search")
+    if sqlite:
+        op.execute("INSERT INTO measure_fts(measure_fts) VALUES ('delete-all')")
+        for ddl in SQLITE_TRIGGERS.values():
+            op.execute(ddl)
 
 
 def downgrade() -> None:
