@@ -9,21 +9,20 @@ and then releases all the waiting requests (group commit).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation.httpsig import PublicKey
-from node.db import KeptConnection
+from node.db import KeptRunner
 from node.models import InboxActivity, Library, PeerHost
 
 log = logging.getLogger(__name__)
@@ -138,12 +137,7 @@ class InboxWriter:
     ) -> None:
         self._insert = _insert_ignoring_duplicates(engine.dialect.name)
         # SQLite: the lock is the node's write lock, shared with its other writers.
-        self._lock = lock
-        self._conn = KeptConnection(engine, lock)
-        self._thread_engine = thread_engine
-        self._thread = (
-            ThreadPoolExecutor(1, thread_name_prefix="inbox-writer") if thread_engine else None
-        )
+        self._runner = KeptRunner(engine, thread_engine, lock, "inbox-writer")
         self._on_stored = on_stored
         self._queue: list[_Pending] = []
         self._wake = asyncio.Event()
@@ -161,9 +155,7 @@ class InboxWriter:
             self._task = None
         while self._queue:  # a flush takes at most MAX_BATCH rows
             await self._flush()
-        await self._conn.close()
-        if self._thread is not None:
-            self._thread.shutdown(wait=True)
+        await self._runner.close()
 
     async def store(self, row: dict[str, Any]) -> None:
         """Queue one row and wait until it is committed (a duplicate id counts as stored)."""
@@ -180,25 +172,12 @@ class InboxWriter:
                 await self._flush()
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows`` in one transaction (Core executemany: no ORM bookkeeping)."""
-        if self._thread is not None:
-            async with self._lock or contextlib.nullcontext():
-                loop = asyncio.get_running_loop()
-                written = loop.run_in_executor(self._thread, self._write_in_thread, rows)
-                try:
-                    await asyncio.shield(written)
-                except asyncio.CancelledError:
-                    # The thread writes on regardless: hold the lock until it is done.
-                    await asyncio.gather(written, return_exceptions=True)
-                    raise
-            return
-        async with self._conn.transaction() as conn:
-            await conn.execute(self._insert, rows)
+        """Insert ``rows`` in one transaction (Core executemany: no ORM bookkeeping); a
+        cancelled write still holds the write lock until its thread is done."""
+        await self._runner.run(partial(self._insert_rows, rows))
 
-    def _write_in_thread(self, rows: list[dict[str, Any]]) -> None:
-        assert self._thread_engine is not None
-        with self._thread_engine.begin() as conn:
-            conn.execute(self._insert, rows)
+    def _insert_rows(self, rows: list[dict[str, Any]], conn: Connection) -> None:
+        conn.execute(self._insert, rows)
 
     async def _store_each(self, batch: list[_Pending]) -> None:
         for pending in batch:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -56,13 +56,13 @@ async def setup(
     writer = InboxWriter(engine, on_stored=lambda: None, lock=lock, thread_engine=thread_engine)
     made = Setup(writer, in_thread, lock)
     if in_thread:
-        write = writer._write_in_thread
+        write = writer._insert_rows
 
-        def counted(rows: list[dict[str, Any]]) -> None:
-            write(rows)
+        def counted(rows: list[dict[str, Any]], conn: Connection) -> None:
+            write(rows, conn)
             made.thread_writes.append(len(rows))
 
-        monkeypatch.setattr(writer, "_write_in_thread", counted)
+        monkeypatch.setattr(writer, "_insert_rows", counted)
     yield made
     if thread_engine is not None:
         thread_engine.dispose()
@@ -110,15 +110,15 @@ async def test_stopping_during_a_threaded_write_waits_for_it_and_answers_everyon
     if not setup.in_thread:
         pytest.skip("only the threaded writer hands a write to another thread")
     entered, finished = threading.Event(), threading.Event()
-    write = setup.writer._write_in_thread
+    write = setup.writer._insert_rows
 
-    def slow(rows: list[dict[str, Any]]) -> None:
+    def slow(rows: list[dict[str, Any]], conn: Connection) -> None:
         entered.set()
         time.sleep(0.3)
-        write(rows)
+        write(rows, conn)
         finished.set()
 
-    monkeypatch.setattr(setup.writer, "_write_in_thread", slow)
+    monkeypatch.setattr(setup.writer, "_insert_rows", slow)
     setup.writer.start()
     first = [asyncio.create_task(setup.writer.store(_row(n))) for n in range(3)]
     await asyncio.to_thread(entered.wait, 5)
