@@ -110,9 +110,11 @@ def list_facet_text(terms: Iterable[object]) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _list_terms(text: str) -> tuple[str, ...]:
-    """The terms of a stored list facet (cached: the same few values recur in every search)."""
-    return tuple(json.loads(text))
+def stored_list(text: str) -> tuple[str, ...]:
+    """The terms of a list stored as JSON text (list facets here, a measure's lists in
+    search hits); JSON null is empty. Cached: the same few lists recur in every search."""
+    value = json.loads(text)
+    return tuple(value) if value else ()
 
 
 # The facet values a search selects per hit, in this order (node.search.sql.Source):
@@ -137,7 +139,7 @@ def count_facets(
         if name in LIST_DIMENSIONS:
             terms: Counter[str] = Counter()
             for value, number in counts.items():
-                for term in _list_terms(value or "[]"):
+                for term in stored_list(value or "[]"):
                     terms[term] += number
             counted[name] = terms
         else:

@@ -193,10 +193,6 @@ def snippet(sources: list[str], query: TextQuery, words: int = 30) -> str:
     Without a query, or when no source contains a hit (e.g. the title matched), it is the
     start of the first non-empty source.
     """
-    return _snippet(tuple(sources), query, words)
-
-
-def _snippet(sources: tuple[str, ...], query: TextQuery, words: int) -> str:
     first = ""
     for source in sources:
         text = _clean(source)
@@ -235,8 +231,8 @@ def _is_nfkc(text: str) -> bool:
 def indexed_snippet(sources: list[Source], query: TextQuery, words: int = 30) -> str:
     """``snippet`` of the texts, with the hits found in the index's token text instead of by
     normalising every word: only the chosen window is scanned for words (measured: 45–70
-    instead of 60–100 µs a hit). Same result; it falls back to ``snippet`` for a text with Markdown
-    link targets (the snippet drops them, so its words differ from the indexed ones), for
+    instead of 60–100 µs a hit). Same result; it falls back to ``snippet`` for a text with
+    Markdown link targets (the snippet drops them, so its words differ from the indexed ones), for
     text that is not NFKC-normalised (folding could join or split words) and, as a last
     guard, when the window's words do not match their tokens."""
     texts = [source.text for source in sources]
