@@ -65,8 +65,8 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 def create_thread_engine(database_url: str) -> Engine | None:
     """A synchronous engine on the same SQLite file, for units of work run whole in a worker
     thread (one hand-off instead of several per statement: searches, the inbox's group
-    commits); None for PostgreSQL (asyncpg needs no thread) and for in-memory databases (a
-    second engine would see another database)."""
+    commits, the delivery queue's transactions); None for PostgreSQL (asyncpg needs no
+    thread) and for in-memory databases (a second engine would see another database)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
@@ -125,7 +125,7 @@ class KeptConnection:
 
 class KeptRunner:
     """Runs synchronous units of work ``fn(connection)``, each in a transaction on one kept
-    connection (the delivery queue's claims and outcome batches).
+    connection (the inbox's group commits, the delivery queue's claims and outcome batches).
 
     With ``thread_engine`` (SQLite: ``create_thread_engine``) each runs whole in this
     runner's own worker thread: one hand-off per transaction instead of several per
