@@ -68,6 +68,22 @@ async def test_valid_activity_is_accepted_and_stored(setup: tuple[RunningNode, F
     assert await stored_count(node) == 1
 
 
+async def test_json_beyond_the_fast_parser_is_read_as_before(
+    setup: tuple[RunningNode, FakePeer],
+) -> None:
+    """orjson refuses integers beyond 64 bits; such a (valid) activity is still stored,
+    with the number intact, through the standard library's parser."""
+    node, peer = setup
+    activity = reply(peer, node, 7)
+    activity["object"]["bigNumber"] = 2**70
+    status, _ = await peer.post(f"{node.url}/inbox", activity, signer=peer.actors["alice"])
+    assert status == 202
+    async with node.sessions() as session:
+        payload = await session.scalar(select(InboxActivity.payload))
+    assert payload is not None
+    assert payload["object"]["bigNumber"] == 2**70
+
+
 @pytest.mark.parametrize(
     ("case", "status", "reason"),
     [
