@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import socket
 import statistics
@@ -39,6 +40,27 @@ def percentile(values: list[float], pct: float) -> float:
 def median(values: list[float]) -> float:
     """The median."""
     return statistics.median(values)
+
+
+def bracketed_ratios(ceilings: list[float], rates: list[float]) -> list[float]:
+    """Each round's rate over the ceiling measured just before and just after it.
+
+    ``ceilings`` has one more entry than ``rates``: round i ran between ceilings i and i+1,
+    and is compared with their geometric mean. On a shared VM whose speed drifts by tens
+    of percent within a minute, a ratio taken within seconds is far steadier than a ratio
+    of medians taken over the whole run.
+    """
+    if len(ceilings) != len(rates) + 1:
+        raise ValueError("need one ceiling before each round and one after the last")
+    return [
+        rate / math.sqrt(before * after)
+        for rate, before, after in zip(rates, ceilings, ceilings[1:], strict=False)
+    ]
+
+
+def ratio_summary(ratios: list[float]) -> str:
+    """ "52 % (47–58 % over 7 rounds)": the median ratio and its range."""
+    return f"{median(ratios):.0%} ({min(ratios):.0%}–{max(ratios):.0%} over {len(ratios)} rounds)"
 
 
 async def start_node(
