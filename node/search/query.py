@@ -225,7 +225,7 @@ def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) ->
     if not page:
         return []
     statement = page_statement(plan.numbers)
-    rows = session.connection().execute(statement, {"keys": [k for k, _ in page]})
+    rows = session.connection().execute(statement, {"keys": [k for k, _ in page]}).all()
     found = {hit.key: hit for hit in map(split_row, rows)}
     text = plan.filter.text
     hits = []

@@ -245,7 +245,8 @@ def indexed_snippet(sources: list[Source], query: TextQuery, words: int = 30) ->
             continue
         tokens = source.tokens
         if source.trailing:  # only the text's own tokens, not what follows (a phrase could)
-            tokens = " ".join(tokens.split()[: len(_WORD.findall(source.text))])
+            own = len(_WORD.findall(source.text))
+            tokens = " ".join(tokens.split(None, own)[:own])
         marked = query.marks_in(tokens)
         if not marked:
             continue
@@ -259,10 +260,10 @@ def indexed_snippet(sources: list[Source], query: TextQuery, words: int = 30) ->
         rest = list(islice(found, words - 1))
         raw = source.text[first.start() : (rest[-1] if rest else first).end()]
         # The window's words must be the tokens at those positions, or the two disagree.
-        expected = source.tokens.split()[start : start + 1 + len(rest)]
+        end = start + 1 + len(rest)  # split only as far as the window reaches
+        expected = source.tokens.split(None, end)[start:end]
         if list(map(normalise_word, _WORD.findall(raw))) != expected:
             return snippet(texts, query, words)
-        end = start + len(expected)
         inner = _window(_clean(raw), 0, words, {m - start for m in marked if start <= m < end})
         more = next(found, None) is not None
         return ("… " if start else "") + inner + (" …" if more else "")
