@@ -31,7 +31,7 @@ from aiohttp import web
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.common import free_port, median
+from bench.common import bracketed_ratios, free_port, median, ratio_summary
 from federation.delivery import DeliveryQueue, Rendered, dispatch_pending
 from federation.hosts import post_signed
 from federation.httpsig import load_public_key_pem, parse_signature, verify_signature
@@ -212,6 +212,8 @@ async def bench(n: int, workers: int, verify: bool, rounds: int) -> None:
         try:
             await raw_ceiling(settings, f"{base}/inbox", signer, bodies[: max(20, n // 10)])
             # Rounds alternate the variants, so a neighbour's load hits all of them alike.
+            # Each round's variants are compared with the ceilings measured right before
+            # and right after the round.
             for _ in range(rounds):
                 raw = await raw_ceiling(settings, f"{base}/inbox", signer, bodies)
                 runs.setdefault("raw", []).append(raw)
@@ -221,6 +223,7 @@ async def bench(n: int, workers: int, verify: bool, rounds: int) -> None:
                         predispatch=predispatch, max_unrecorded=limit, thread_engine=thread_engine,
                     )  # fmt: skip
                     runs.setdefault((predispatch, limit), []).append(queued)
+            runs["raw"].append(await raw_ceiling(settings, f"{base}/inbox", signer, bodies))
         finally:
             receiver.terminate()
             await receiver.wait()
@@ -233,17 +236,19 @@ async def bench(n: int, workers: int, verify: bool, rounds: int) -> None:
 
     mode = "verifies signatures" if verify else "accepts unread"
     print(f"outbound delivery of {n} activities, {workers} in flight, receiver {mode}, "
-          f"median of {rounds} rounds:")  # fmt: skip
+          f"{rounds} rounds (rates and CPU: medians; share of raw: median and range of each "
+          "round against the ceilings around it):")  # fmt: skip
     raw_rate, raw_cpu = medians("raw")
-    print(f"  (a) raw ceiling, sign + POST only{raw_rate:28,.0f}/s              "
-          f"{raw_cpu:.2f} ms CPU each")  # fmt: skip
+    print(f"  (a) raw ceiling, sign + POST only{raw_rate:28,.0f}/s  {raw_cpu:.2f} ms CPU each")
+    raw_rates = [rate for rate, _ in runs["raw"]]
     for predispatch, limit in variants:
         rate, cpu = medians((predispatch, limit))
         label = "(c) queue, rows fanned out" if predispatch else "(b) queue from outbox"
         label += f", max_unrecorded={limit or settings.delivery_max_unrecorded}"
         label += " (default)" if limit is None else ""
-        print(f"  {label:<54}{rate:7,.0f}/s = {rate / raw_rate:4.0%} of raw, "
-              f"{cpu:.2f} ms CPU each")  # fmt: skip
+        shares = bracketed_ratios(raw_rates, [r for r, _ in runs[(predispatch, limit)]])
+        print(f"  {label:<54}{rate:7,.0f}/s  {cpu:.2f} ms CPU each, "
+              f"{ratio_summary(shares)} of raw")  # fmt: skip
 
 
 def main() -> None:
