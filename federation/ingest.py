@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -45,6 +45,7 @@ class TTLCache:
     seconds: float
     loaded_at: float = -1e9
     value: Any = None
+    _loading: asyncio.Task[Any] | None = None
 
     def fresh(self) -> bool:
         """Whether the value may be used."""
@@ -53,6 +54,27 @@ class TTLCache:
     def set(self, value: Any) -> None:
         """Store a new value."""
         self.value, self.loaded_at = value, time.monotonic()
+
+    async def get(self, load: Callable[[], Awaitable[Any]], *, force: bool = False) -> Any:
+        """The value, loaded again by ``load`` once it is older than ``seconds`` (or when
+        ``force``d). Callers that find it stale while a load runs wait for that load
+        instead of each querying the database: a burst of requests used to send one
+        query each."""
+        if self.fresh() and not force:
+            return self.value
+        if force and self._loading is not None:
+            await asyncio.shield(self._loading)  # it may have started before the change
+        if self._loading is None or force:
+            self._loading = asyncio.create_task(self._load(load))
+        return await asyncio.shield(self._loading)
+
+    async def _load(self, load: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            self.set(await load())
+            return self.value
+        finally:
+            if self._loading is asyncio.current_task():  # not a newer, forced load
+                self._loading = None
 
 
 @dataclass
@@ -66,24 +88,28 @@ class InboxCaches:
 
     async def measure_hosts(self, sessions: async_sessionmaker[AsyncSession]) -> set[str]:
         """Hosts of the remote libraries we hold (replies elsewhere need no lookup)."""
-        if not self.remote_hosts.fresh():
+
+        async def load() -> set[str]:
             async with sessions() as session:
                 rows = await session.scalars(
                     select(Library.domain).where(Library.is_local.is_(False)).distinct()
                 )
-                self.remote_hosts.set(set(rows.all()))
-        hosts: set[str] = self.remote_hosts.value
+                return set(rows.all())
+
+        hosts: set[str] = await self.remote_hosts.get(load)
         return hosts
 
     async def blocked_hosts(self, sessions: async_sessionmaker[AsyncSession]) -> set[str]:
         """Blocked hosts (re-read every few seconds: `bibnetz block` runs in another process)."""
-        if not self.blocked.fresh():
+
+        async def load() -> set[str]:
             async with sessions() as session:
                 rows = await session.scalars(
                     select(PeerHost.host).where(PeerHost.state == "blocked")
                 )
-                self.blocked.set(set(rows.all()))
-        hosts: set[str] = self.blocked.value
+                return set(rows.all())
+
+        hosts: set[str] = await self.blocked.get(load)
         return hosts
 
     async def library_id(
@@ -98,13 +124,14 @@ class InboxCaches:
     async def _library_ids(
         self, sessions: async_sessionmaker[AsyncSession], *, reload: bool
     ) -> dict[str, int]:
-        if reload or not self.libraries.fresh():
+        async def load() -> dict[str, int]:
             async with sessions() as session:
                 rows = await session.execute(
                     select(Library.handle, Library.id).where(Library.is_local.is_(True))
                 )
-                self.libraries.set(dict(rows.all()))
-        ids: dict[str, int] = self.libraries.value
+                return dict(rows.all())
+
+        ids: dict[str, int] = await self.libraries.get(load, force=reload)
         return ids
 
     def forget_key(self, key_id: str) -> None:

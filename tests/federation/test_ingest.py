@@ -13,7 +13,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from federation.ingest import MAX_BATCH, InboxWriter
+from federation.ingest import MAX_BATCH, InboxWriter, TTLCache
 from node.db import create_thread_engine
 from node.models import InboxActivity, utcnow
 
@@ -132,3 +132,41 @@ async def test_stopping_during_a_threaded_write_waits_for_it_and_answers_everyon
     async with asyncio.timeout(5):
         await asyncio.gather(*first, *later)
     assert await _stored(sessionmaker) == 6
+
+
+async def test_stale_cache_is_loaded_once_for_a_burst_of_callers() -> None:
+    """Requests that find the cache stale while it loads share that load (one query)."""
+    cache = TTLCache(5.0)
+    loads = 0
+
+    async def load() -> set[str]:
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0.01)
+        return {f"load-{loads}"}
+
+    results = await asyncio.gather(*(cache.get(load) for _ in range(20)))
+    assert loads == 1
+    assert all(result == {"load-1"} for result in results)
+    assert await cache.get(load) == {"load-1"}  # fresh: no load
+    assert loads == 1
+
+
+async def test_forced_load_waits_for_the_running_one_then_loads_anew() -> None:
+    """A forced reload (a library unknown so far) sees what changed after a load that
+    was already running began."""
+    cache = TTLCache(5.0)
+    loads = 0
+
+    async def load() -> int:
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0.01)
+        return loads
+
+    first = asyncio.create_task(cache.get(load))
+    await asyncio.sleep(0)  # the first load is running
+    assert await cache.get(load, force=True) == 2
+    assert await first == 1
+    assert loads == 2
+    assert await cache.get(load) == 2  # and the newer value stays
