@@ -10,13 +10,14 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, bindparam, func, literal
+from sqlalchemy import Float, Integer, bindparam, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from node.models import utcnow
 from node.search import schema, sql
+from node.search.direct import Prepared
 from node.search.facets import DIMENSIONS, FacetCount, count_facets
 from node.search.hits import HitLibrary, HitMeasure, page_statement, split_row
 from node.search.paging import CursorError
@@ -152,7 +153,7 @@ class _Statements:
     """A shape's sample statement (row = key, order terms…, facet values), its ordering,
     where the facet values start, and the source for the page and count statements."""
 
-    sample: Select[Any]
+    sample: Prepared
     ordering: _Ordering
     first_facet: int
     source: sql.Source
@@ -173,7 +174,8 @@ def _statements(shape: _Shape) -> _Statements:
     limit = bindparam("sample_limit", type_=Integer)
     sample = sampler.select(*columns).order_by(sampler.key.desc()).limit(limit)
     # The order terms read only the key and measure_text, which both sources share.
-    return _Statements(sample, ordering, first_facet, sql.Source(shape.dialect, shape.filter))
+    source = sql.Source(shape.dialect, shape.filter)
+    return _Statements(Prepared(sample), ordering, first_facet, source)
 
 
 def _page(
@@ -221,11 +223,15 @@ def _page(
     return page, _encode(order, offset + limit) if more else None, total
 
 
+@lru_cache(maxsize=2)
+def _page_statement(numbers: str) -> Prepared:
+    return Prepared(page_statement(numbers))
+
+
 def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) -> list[Hit]:
     if not page:
         return []
-    statement = page_statement(plan.numbers)
-    rows = session.connection().execute(statement, {"keys": [k for k, _ in page]}).all()
+    rows = _page_statement(plan.numbers).rows(session.connection(), {"keys": [k for k, _ in page]})
     found = {hit.key: hit for hit in map(split_row, rows)}
     text = plan.filter.text
     hits = []
@@ -291,7 +297,7 @@ def run_search(session: Session, query: SearchQuery) -> SearchResult:
     # One newest-first sample gives the total, the facets and (when it holds every hit)
     # the page in any order. Plain columns: run on the connection, without the ORM's
     # per-row loading machinery.
-    rows = session.connection().execute(built.sample, params).all()
+    rows = built.sample.rows(session.connection(), params)
     complete = len(rows) <= FACET_SAMPLE
     src, ordering = built.source, built.ordering
     page, next_cursor, counted = _page(session, src, order, ordering, query, params, rows, complete)

@@ -1,8 +1,10 @@
-"""Searcher: SQLite searches run whole in a worker thread and give what the async path gives."""
+"""Searcher: SQLite searches run whole in a worker thread and give what the async path gives
+(there, the hot statements run on the sqlite3 cursor, see node.search.direct)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,12 +28,24 @@ QUERIES = [
     SearchQuery(text="Bücherei", population=Range(2000, 20000), my_library="heideloh"),
     SearchQuery(fields_of_action=("reading-promotion",), order="newest", limit=5),
     SearchQuery(text='"Bibliothek der Dinge"', order="relevance"),
+    # IN lists of several lengths for one shape (compiled once per length on SQLite),
+    # a date range, a boolean filter and the current numbers basis
+    SearchQuery(kinds=("measure",), federal_states=("DE-BY",)),
+    SearchQuery(kinds=("measure", "idea"), federal_states=("DE-BY", "DE-TH", "DE-SN")),
+    SearchQuery(
+        text="lese*",
+        published_from=date(2020, 1, 1),
+        published_to=date(2030, 1, 1),
+        origin="local",
+        numbers="current",
+        population=Range(1000, 50000),
+    ),
 ]
 
 
 def _summary(result: SearchResult) -> tuple[object, ...]:
     return (
-        [(h.measure.uid, h.library.handle, h.title_html, h.snippet, h.score, h.distance)
+        [(h.measure, h.library, h.title_html, h.snippet, h.score, h.distance)
          for h in result.items],
         result.total, result.facets, result.facets_approximate, result.next_cursor, result.order,
     )  # fmt: skip
