@@ -8,7 +8,9 @@ of a request (measured). A ``Prepared`` statement is compiled once per length of
 lists, to SQL text plus the order of its parameters, and then runs on the driver's cursor;
 result columns that need SQLAlchemy's type processing (timestamps, booleans) still get it,
 and so do the parameters. Connections whose driver is not ``sqlite3`` (PostgreSQL,
-aiosqlite) run the statement through SQLAlchemy, so both give the same rows.
+aiosqlite) run the statement through SQLAlchemy, so both give the same rows. A database
+error arrives as ``sqlite3``'s own exception here, not wrapped by SQLAlchemy (the search
+lets either pass to the web layer, which answers 500).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.types import TypeEngine
 
 Getter = Callable[[Mapping[str, Any]], Any]
+_LISTS = (list, tuple)  # parameter values bound as IN lists
 Processor = Callable[[Any], Any]
 
 
@@ -36,29 +40,45 @@ class _Compiled:
 class Prepared:
     """A statement built once, compiled once per dialect and length of its IN lists."""
 
+    # IN-list lengths come from the request (page size, libraries filter): past this many
+    # variants a statement runs through SQLAlchemy, which compiles an IN list once for
+    # every length. Memory and compile time stay bounded whatever clients send.
+    MAX_VARIANTS = 8
+
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
         # Filled from the search threads: a lost race compiles the same text twice.
-        self._compiled: dict[tuple[Any, ...], _Compiled] = {}
+        # None: this variant needs SQLAlchemy (see _compile).
+        self._compiled: dict[tuple[Any, ...], _Compiled | None] = {}
 
     def rows(self, connection: Connection, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
         """All result rows (tuples) of the statement with ``params``."""
         driver = connection.connection.driver_connection
-        if not isinstance(driver, sqlite3.Connection):
+        sqlite = isinstance(driver, sqlite3.Connection)
+        compiled = self._variant(connection.dialect, params) if sqlite else None
+        if compiled is None or not isinstance(driver, sqlite3.Connection):
             return connection.execute(self.statement, params).all()
-        dialect = connection.dialect
-        lists = tuple(
-            sorted((name, len(value)) for name, value in params.items() if isinstance(value, list))
-        )
-        compiled = self._compiled.get((dialect.name, lists))
-        if compiled is None:
-            compiled = _compile(self.statement, dialect, params)
-            self._compiled[(dialect.name, lists)] = compiled
         values = [get(params) for get in compiled.values]
         rows: list[Any] = driver.execute(compiled.sql, values).fetchall()
         if compiled.processors:
             rows = [_processed(row, compiled.processors) for row in rows]
         return rows
+
+    def _variant(self, dialect: Dialect, params: dict[str, Any]) -> _Compiled | None:
+        key = (
+            dialect.name,
+            *sorted((name, len(v)) for name, v in params.items() if isinstance(v, _LISTS)),
+        )
+        if key in self._compiled:
+            return self._compiled[key]
+        if len(self._compiled) >= self.MAX_VARIANTS:
+            return None
+        try:
+            compiled = _compile(self.statement, dialect, params)
+        except InvalidRequestError:  # a value is missing: SQLAlchemy's path reports it
+            return None
+        self._compiled[key] = compiled
+        return compiled
 
 
 def _processed(row: tuple[Any, ...], processors: tuple[tuple[int, Processor], ...]) -> list[Any]:
@@ -68,7 +88,12 @@ def _processed(row: tuple[Any, ...], processors: tuple[tuple[int, Processor], ..
     return values
 
 
-def _compile(statement: Select[Any], dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
+def _compile(
+    statement: Select[Any], dialect: Dialect, params: Mapping[str, Any]
+) -> _Compiled | None:
+    """SQL text, parameter getters and result processors; None when a parameter is neither
+    given (as a value or an IN list) nor held by the statement itself: SQLAlchemy's path
+    then runs it (and reports a missing value as it always does)."""
     # render_postcompile expands each IN list into one "?" per value (named name_1, …).
     compiled = statement.params(params).compile(
         dialect=dialect, compile_kwargs={"render_postcompile": True}
@@ -76,16 +101,19 @@ def _compile(statement: Select[Any], dialect: Dialect, params: Mapping[str, Any]
     values: list[Getter] = []
     for name in compiled.positiontup or ():
         base, _, number = name.rpartition("_")
-        if name in params:
-            values.append(_getter(name, None, _bind_processor(compiled.binds[name].type, dialect)))
-        elif base in params and number.isdigit() and isinstance(params[base], list):
+        bind = compiled.binds.get(name)
+        if name in params and not isinstance(params[name], _LISTS) and bind is not None:
+            values.append(_getter(name, None, _bind_processor(bind.type, dialect)))
+        elif base in params and number.isdigit() and isinstance(params[base], _LISTS):
             process = _bind_processor(compiled.binds[base].type, dialect)
             values.append(_getter(base, int(number) - 1, process))
-        else:  # a value the statement holds itself (a literal, an OFFSET)
-            bind = compiled.binds[name]
+        elif bind is not None and bind.unique and not isinstance(bind.effective_value, _LISTS):
+            # an anonymous value the statement holds itself (a literal, an OFFSET)
             process = _bind_processor(bind.type, dialect)
             constant = process(bind.effective_value) if process else bind.effective_value
             values.append(_constant(constant))
+        else:
+            return None
     processors = tuple(
         (index, process)
         for index, column in enumerate(statement.selected_columns)

@@ -28,8 +28,8 @@ QUERIES = [
     SearchQuery(text="Bücherei", population=Range(2000, 20000), my_library="heideloh"),
     SearchQuery(fields_of_action=("reading-promotion",), order="newest", limit=5),
     SearchQuery(text='"Bibliothek der Dinge"', order="relevance"),
-    # IN lists of several lengths for one shape (compiled once per length on SQLite),
-    # a date range, a boolean filter and the current numbers basis
+    # facet tokens of one shape with several values, a date range, a boolean filter and
+    # the current numbers basis (IN lists of several lengths: test_search_direct)
     SearchQuery(kinds=("measure",), federal_states=("DE-BY",)),
     SearchQuery(kinds=("measure", "idea"), federal_states=("DE-BY", "DE-TH", "DE-SN")),
     SearchQuery(
