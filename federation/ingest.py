@@ -9,6 +9,7 @@ and then releases all the waiting requests (group commit).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -63,9 +64,14 @@ class TTLCache:
         if self.fresh() and not force:
             return self.value
         if force and self._loading is not None:
-            await asyncio.shield(self._loading)  # it may have started before the change
+            # It may have started before the change; whatever its outcome, load anew.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._loading)
         if self._loading is None or force:
             self._loading = asyncio.create_task(self._load(load))
+            # Read its outcome even if every waiter was cancelled meanwhile: no "exception
+            # was never retrieved" in the log (the next caller loads again).
+            self._loading.add_done_callback(_retrieve)
         return await asyncio.shield(self._loading)
 
     async def _load(self, load: Callable[[], Awaitable[Any]]) -> Any:
@@ -75,6 +81,11 @@ class TTLCache:
         finally:
             if self._loading is asyncio.current_task():  # not a newer, forced load
                 self._loading = None
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 @dataclass

@@ -62,6 +62,8 @@ async def _serve(app: web.Application, settings: Settings) -> None:
     # What starting made (modules, SQLAlchemy's metadata, vocabularies: ~120,000 objects)
     # lives as long as the process. Frozen, full collections stop scanning it: measured on
     # the search benchmark, GC time fell by a third and the longest pause from 65 to 45 ms.
+    # Start-up's garbage is collected first, so none of it is frozen.
+    gc.collect()
     gc.freeze()
     click.echo(f"bibnetz node running at {settings.public_url} (data: {settings.data_dir})")
     stop = asyncio.Event()

@@ -170,3 +170,26 @@ async def test_forced_load_waits_for_the_running_one_then_loads_anew() -> None:
     assert await first == 1
     assert loads == 2
     assert await cache.get(load) == 2  # and the newer value stays
+
+
+async def test_a_failed_load_reaches_its_waiters_and_the_next_call_loads_again() -> None:
+    """A load that fails raises in every waiter (none sees a stale value as fresh), and a
+    forced reload that waited on it loads anew instead of inheriting the failure."""
+    cache = TTLCache(5.0)
+    calls = 0
+
+    async def load() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        if calls == 1:
+            raise RuntimeError("database away")
+        return f"value-{calls}"
+
+    first = asyncio.create_task(cache.get(load))
+    await asyncio.sleep(0)
+    assert await cache.get(load, force=True) == "value-2"
+    with pytest.raises(RuntimeError, match="database away"):
+        await first
+    assert await cache.get(load) == "value-2"
+    assert calls == 2
