@@ -59,9 +59,12 @@ class Scheme:
     labels: dict[str, str]
     terms: tuple[Term, ...]
     _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # By id: every search labels its facet terms and checks its parameters here.
+    _by_id: dict[str, Term] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for term in self.terms:
+            self._by_id.setdefault(term.id, term)
             for key in (term.id, term.uri, *term.labels.values(), *term.alt_labels):
                 self._lookup.setdefault(_fold(key), term.id)
 
@@ -69,11 +72,11 @@ class Scheme:
         return iter(self.terms)
 
     def __contains__(self, term_id: object) -> bool:
-        return any(t.id == term_id for t in self.terms)
+        return isinstance(term_id, str) and term_id in self._by_id
 
     def get(self, term_id: str) -> Term | None:
         """The term with this id, or None."""
-        return next((t for t in self.terms if t.id == term_id), None)
+        return self._by_id.get(term_id)
 
     def resolve(self, value: str) -> str | None:
         """Map an id, URI or label (any language, any case) to a term id."""
