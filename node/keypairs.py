@@ -41,8 +41,16 @@ def generate_ed25519() -> KeyPairPems:
 
 
 def load_rsa_private(pem: str) -> rsa.RSAPrivateKey:
-    """Load a stored RSA private key."""
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    """Load a stored RSA private key.
+
+    Only keys this node generated and keeps in its own database come here, so the RSA
+    consistency checks (primality tests: ~40 ms a key, measured) are skipped, as
+    cryptography allows for trusted keys. A delivery queue, the fetch signer and each CLI
+    command that signs load them.
+    """
+    key = serialization.load_pem_private_key(
+        pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+    )
     if not isinstance(key, rsa.RSAPrivateKey):
         raise TypeError("not an RSA private key")
     return key
