@@ -38,7 +38,7 @@ class _Compiled:
 
 
 class Prepared:
-    """A statement built once, compiled once per dialect and length of its IN lists."""
+    """A statement built once, compiled once per length of its IN lists."""
 
     # IN-list lengths come from the request (page size, libraries filter): past this many
     # variants a statement runs through SQLAlchemy, which compiles an IN list once for
@@ -54,21 +54,19 @@ class Prepared:
     def rows(self, connection: Connection, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
         """All result rows (tuples) of the statement with ``params``."""
         driver = connection.connection.driver_connection
-        sqlite = isinstance(driver, sqlite3.Connection)
-        compiled = self._variant(connection.dialect, params) if sqlite else None
-        if compiled is None or not isinstance(driver, sqlite3.Connection):
-            return connection.execute(self.statement, params).all()
-        values = [get(params) for get in compiled.values]
-        rows: list[Any] = driver.execute(compiled.sql, values).fetchall()
-        if compiled.processors:
-            rows = [_processed(row, compiled.processors) for row in rows]
-        return rows
+        if isinstance(driver, sqlite3.Connection):
+            compiled = self._variant(connection.dialect, params)
+            if compiled is not None:
+                values = [get(params) for get in compiled.values]
+                rows: list[Any] = driver.execute(compiled.sql, values).fetchall()
+                if compiled.processors:
+                    rows = [_processed(row, compiled.processors) for row in rows]
+                return rows
+        return connection.execute(self.statement, params).all()
 
     def _variant(self, dialect: Dialect, params: dict[str, Any]) -> _Compiled | None:
-        key = (
-            dialect.name,
-            *sorted((name, len(v)) for name, v in params.items() if isinstance(v, _LISTS)),
-        )
+        # Only SQLite's dialect gets here, so the lengths of the IN lists are the key.
+        key = tuple(sorted((name, len(v)) for name, v in params.items() if isinstance(v, _LISTS)))
         if key in self._compiled:
             return self._compiled[key]
         if len(self._compiled) >= self.MAX_VARIANTS:

@@ -12,9 +12,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, Text, bindparam, select, type_coerce
+from sqlalchemy import Text, bindparam, select, type_coerce
 
 from node.models import Library, Measure, MeasureSearch, MeasureText
+from node.search.direct import Prepared
 from node.search.facets import stored_list
 
 
@@ -82,17 +83,16 @@ _TERMS = (MeasureText.summary_terms, MeasureText.body_terms)
 
 
 @lru_cache(maxsize=2)
-def page_statement(numbers: str) -> Select[Any]:
+def page_statement(numbers: str) -> Prepared:
     """Rows of the hits whose keys are bound as ``keys``: key, measure fields, body, library
     fields, the library's log numbers (``numbers`` basis) for the distance, then the token
     text of summary and body for the snippet.
 
-    Built once per basis: a reused statement skips SQLAlchemy's per-call adaptation of its
-    result columns.
+    Built once per basis, and compiled once per page size on SQLite (``node.search.direct``).
     """
     prefix = "snap_ln_" if numbers == "snapshot" else "cur_ln_"
     logs = [getattr(MeasureSearch, prefix + dim) for dim in DIMENSIONS]
-    return (
+    return Prepared(
         select(MeasureSearch.sort_key, *_MEASURE, Measure.body, *_LIBRARY, *logs, *_TERMS)
         .join(Measure, Measure.id == MeasureSearch.measure_id)
         .join(Library, Library.id == Measure.library_id)

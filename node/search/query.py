@@ -223,15 +223,10 @@ def _page(
     return page, _encode(order, offset + limit) if more else None, total
 
 
-@lru_cache(maxsize=2)
-def _page_statement(numbers: str) -> Prepared:
-    return Prepared(page_statement(numbers))
-
-
 def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) -> list[Hit]:
     if not page:
         return []
-    rows = _page_statement(plan.numbers).rows(session.connection(), {"keys": [k for k, _ in page]})
+    rows = page_statement(plan.numbers).rows(session.connection(), {"keys": [k for k, _ in page]})
     found = {hit.key: hit for hit in map(split_row, rows)}
     text = plan.filter.text
     hits = []
