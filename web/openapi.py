@@ -104,7 +104,12 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
     """The OpenAPI 3.1 document."""
-    bad = _json({"$ref": "#/components/schemas/Error"}, "An invalid parameter (it is named)")
+    bad = _json(
+        {"$ref": "#/components/schemas/Error"},
+        "An invalid parameter (it is named). A request line longer than 8190 bytes is refused "
+        "by the HTTP server itself, before any parameter is read, in plain text.",
+    )
+    bad["content"]["text/plain"] = {"schema": {"type": "string"}}
     unknown = _json(
         {"$ref": "#/components/schemas/Error"}, "A library named by a parameter is not known here"
     )
