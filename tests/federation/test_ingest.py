@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -134,41 +134,45 @@ async def test_stopping_during_a_threaded_write_waits_for_it_and_answers_everyon
     assert await _stored(sessionmaker) == 6
 
 
+class _CountedLoad:
+    """A cache loader that counts its calls, takes a moment, and returns ``make(calls)``
+    (or fails on the calls listed in ``failing``)."""
+
+    def __init__(self, make: Callable[[int], Any], failing: frozenset[int] = frozenset()) -> None:
+        self.make, self.failing, self.calls = make, failing, 0
+
+    async def __call__(self) -> Any:
+        self.calls += 1
+        calls = self.calls
+        await asyncio.sleep(0.01)
+        if calls in self.failing:
+            raise RuntimeError("database away")
+        return self.make(calls)
+
+
 async def test_stale_cache_is_loaded_once_for_a_burst_of_callers() -> None:
     """Requests that find the cache stale while it loads share that load (one query)."""
     cache = TTLCache(5.0)
-    loads = 0
-
-    async def load() -> set[str]:
-        nonlocal loads
-        loads += 1
-        await asyncio.sleep(0.01)
-        return {f"load-{loads}"}
+    load = _CountedLoad(lambda n: {f"load-{n}"})
 
     results = await asyncio.gather(*(cache.get(load) for _ in range(20)))
-    assert loads == 1
+    assert load.calls == 1
     assert all(result == {"load-1"} for result in results)
     assert await cache.get(load) == {"load-1"}  # fresh: no load
-    assert loads == 1
+    assert load.calls == 1
 
 
 async def test_forced_load_waits_for_the_running_one_then_loads_anew() -> None:
     """A forced reload (a library unknown so far) sees what changed after a load that
     was already running began."""
     cache = TTLCache(5.0)
-    loads = 0
-
-    async def load() -> int:
-        nonlocal loads
-        loads += 1
-        await asyncio.sleep(0.01)
-        return loads
+    load = _CountedLoad(lambda n: n)
 
     first = asyncio.create_task(cache.get(load))
     await asyncio.sleep(0)  # the first load is running
     assert await cache.get(load, force=True) == 2
     assert await first == 1
-    assert loads == 2
+    assert load.calls == 2
     assert await cache.get(load) == 2  # and the newer value stays
 
 
@@ -176,15 +180,7 @@ async def test_a_failed_load_reaches_its_waiters_and_the_next_call_loads_again()
     """A load that fails raises in every waiter (none sees a stale value as fresh), and a
     forced reload that waited on it loads anew instead of inheriting the failure."""
     cache = TTLCache(5.0)
-    calls = 0
-
-    async def load() -> str:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.01)
-        if calls == 1:
-            raise RuntimeError("database away")
-        return f"value-{calls}"
+    load = _CountedLoad(lambda n: f"value-{n}", failing=frozenset({1}))
 
     first = asyncio.create_task(cache.get(load))
     await asyncio.sleep(0)
@@ -192,4 +188,4 @@ async def test_a_failed_load_reaches_its_waiters_and_the_next_call_loads_again()
     with pytest.raises(RuntimeError, match="database away"):
         await first
     assert await cache.get(load) == "value-2"
-    assert calls == 2
+    assert load.calls == 2
