@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from aiohttp import ClientSession, ClientTimeout, web
@@ -10,7 +11,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 from federation.routes import setup_routes as setup_federation_routes
 from federation.safety import make_connector
 from federation.setup import federation_ctx
-from node import keys, migrate
+from node import datadir, keys, migrate
 from node.db import create_engine, create_sessionmaker, create_thread_engine, unit_of_work
 from node.instance import ensure_admin, ensure_instance
 from node.search import Searcher, index_is_stale, rebuild
@@ -21,6 +22,15 @@ from web.routes import setup_routes as setup_web_routes
 from web.templating import setup_templates
 
 log = logging.getLogger(__name__)
+
+
+async def data_dir_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Hold the data directory's lock while serving (before touching anything in it)."""
+    fd = datadir.lock(app[keys.SETTINGS].data_dir)
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -76,6 +86,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.VOCAB] = load_vocabularies(settings.vocab_dir)
     app[keys.FIRST_LOGIN] = []
+    app.cleanup_ctx.append(data_dir_ctx)
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(http_client_ctx)
     app.cleanup_ctx.append(federation_ctx)

@@ -14,6 +14,7 @@ from alembic.util import CommandError as AlembicError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node import migrate
+from node.datadir import DataDirInUse
 from node.db import create_engine, create_sessionmaker, unit_of_work
 from node.interchange import (
     ImportFileError,
@@ -73,7 +74,7 @@ def friendly_errors(func: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return func(*args, **kwargs)
-        except (SettingsError, VocabularyError, NotFound) as exc:
+        except (SettingsError, VocabularyError, NotFound, DataDirInUse) as exc:
             raise click.ClickException(str(exc)) from exc
         except ValidationError as exc:
             lines = "\n".join(f"  {e.field}: {e.message}" for e in exc.errors)

@@ -55,3 +55,49 @@ async def test_serve_on_empty_data_dir(tmp_path: Path, database_url: str) -> Non
     assert "password:" in text
     assert "First start" in text
     assert "Traceback" not in text
+
+
+async def test_a_second_node_on_the_same_data_dir_is_refused(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Two nodes on one data directory would share the inbox spool (and the keys): the
+    second one stops with a readable message and exit code 1, the first serves on."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    env["BIBNETZ_DATABASE_URL"] = database_url
+    data = tmp_path / "shared"
+    first_port, second_port = free_port(), free_port()
+
+    def serve(port: int) -> list[str]:
+        return [sys.executable, "-m", "node", "serve", "--data", str(data), "--port", str(port)]
+
+    first = await asyncio.create_subprocess_exec(
+        *serve(first_port), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        env=env,
+    )  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as client:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    async with client.get(f"http://127.0.0.1:{first_port}/healthz") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                assert time.monotonic() < deadline, "the first node did not start"
+                await asyncio.sleep(0.05)
+            second = await asyncio.create_subprocess_exec(
+                *serve(second_port), stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT, env=env,
+            )  # fmt: skip
+            output, _ = await asyncio.wait_for(second.communicate(), 30)
+            text = output.decode()
+            assert second.returncode == 1, text
+            assert f"another bibnetz node is serving from {data}" in text
+            assert "Traceback" not in text
+            async with client.get(f"http://127.0.0.1:{first_port}/healthz") as resp:
+                assert resp.status == 200
+    finally:
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.wait(), 10)
+    assert first.returncode == 0
