@@ -1,23 +1,22 @@
-"""Inbox POST: size limit → parse → verify signature → origin checks → store → 202.
+"""Inbox POST: size limit → parse → verify signature → origin checks → spool → 202.
 
-Processing happens afterwards (``federation.processor``): what is stored has been verified,
+Storing in the table and processing happen afterwards (``federation.spool``,
+``federation.processor``): what is spooled has been verified and is on disk before the 202,
 so a crash between the 202 and processing loses nothing.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import orjson
 from aiohttp import web
 from sqlalchemy import select
 
 from federation.actors import ActorError, public_key_for
+from federation.caches import CachedKey
 from federation.fetch import FetchError, GoneError
 from federation.httpsig import (
     InvalidSignature,
@@ -27,11 +26,11 @@ from federation.httpsig import (
     parse_signature,
     verify_signature,
 )
-from federation.ingest import CachedKey
-from federation.parsing import host_of, object_id
+from federation.parsing import host_of, loads_exact, object_id
 from federation.runtime import FEDERATION, Federation
+from federation.spool import SpoolError
 from node.db import unit_of_work
-from node.models import InboxActivity, RemoteActor
+from node.models import RemoteActor
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +38,6 @@ ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "applicati
 # Activities whose object must live on the actor's own server.
 ORIGIN_BOUND = {"Create", "Update", "Delete"}
 USABLE_URL = "the activity's id or actor is not a usable URL (at most 2048 characters)"
-_LONG_NUMBER = re.compile(rb"\d{19}")  # may exceed 64 bits (also matches inside strings)
 
 
 def reject(status: int, reason: str) -> web.Response:
@@ -48,19 +46,9 @@ def reject(status: int, reason: str) -> web.Response:
 
 
 def _parse_json(body: bytes) -> Any:
-    """The body's JSON, read exactly as ``json`` reads it. orjson (7× faster on a typical
-    Create) reads most bodies; a body with a run of 19 or more digits goes to ``json``,
-    because orjson turns integers beyond 64 bits into floats and loses their digits, and so
-    does what orjson refuses (NaN, very deep nesting). The payload stored is this parse
-    re-serialised, so later steps see exactly what was checked."""
-    if _LONG_NUMBER.search(body) is None:
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass
     try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # includes JSONDecodeError and over-long numbers
+        return loads_exact(body)
+    except ValueError:  # includes JSONDecodeError, UnicodeDecodeError and too deep nesting
         raise _Rejected(400, "the body is not valid JSON") from None
 
 
@@ -215,26 +203,18 @@ async def _receive(request: web.Request) -> web.Response:
         raise _Rejected(401, "the signing key does not belong to the activity's actor")
     _check_origin(envelope)
 
-    row = {
-        "ap_id": doc["id"],
-        "activity_type": doc["type"][:32],
+    if fed.spool is None:
+        raise _Rejected(503, "this node does not take activities right now")
+    meta = {
+        "id": doc["id"],
+        "type": doc["type"][:32],
         "actor": actor,
-        "library_id": library_id,
-        "payload": doc,
-        "received_at": fed.now(),
-        "attempts": 0,
+        "library": library_id,
+        "received": fed.now().isoformat(),
     }
-    if fed.writer is not None:
-        try:
-            await fed.writer.store(row)  # returns once committed, together with its batch
-        except Exception:
-            log.exception("could not store activity %s", doc["id"])
-            raise _Rejected(503, "the activity could not be stored; please retry later") from None
-    else:
-        async with unit_of_work(fed.sessionmaker) as session:
-            if not await session.scalar(
-                select(InboxActivity.id).where(InboxActivity.ap_id == doc["id"])
-            ):
-                session.add(InboxActivity(**row))
-        fed.wake_inbox.set()
+    try:
+        fed.spool.append(meta, body)  # stored in the table a moment later
+    except SpoolError as exc:
+        log.error("could not spool activity %s: %s", doc["id"], exc)
+        raise _Rejected(503, "the activity could not be stored; please retry later") from None
     return web.Response(status=202)

@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BATCH = 50
-# Inbox bursts are stored first and processed a moment later in larger batches: storing
-# is what the sender waits for, processing is not.
+# The spool wakes the processor after each drain (at most every inbox_max_delay_seconds
+# during a burst); drains that follow each other closely are processed together.
 SETTLE_SECONDS = 0.1
 MAX_DELAY_SECONDS = 1.0
 
@@ -133,11 +133,11 @@ async def process_pending(fed: Federation, *, max_batches: int | None = None) ->
 
 
 async def run_processor(fed: Federation) -> None:
-    """Loop forever: process pending activities, giving way to the inbox during bursts.
+    """Loop forever: process pending activities, in larger batches when they come fast.
 
-    While activities keep arriving, one batch is processed per MAX_DELAY_SECONDS; once the
-    inbox is quiet for SETTLE_SECONDS, the backlog is drained. Storing is what senders wait
-    for, so it has priority; processing catches up right after a burst.
+    While new rows keep arriving (wake-ups closer than SETTLE_SECONDS), one batch is
+    processed per MAX_DELAY_SECONDS; once they pause, the backlog is processed. Senders wait
+    only for the inbox spool, never for this.
     """
     busy = False
     while True:

@@ -14,8 +14,9 @@ from aiohttp import ClientSession, web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation import urls
+from federation.caches import InboxCaches
 from federation.fetch import Signer
-from federation.ingest import InboxCaches, InboxWriter
+from federation.spool import InboxSpool
 from node.db import unit_of_work
 from node.keypairs import load_rsa_private
 from node.models import Instance, utcnow
@@ -38,7 +39,7 @@ class Federation:
     wake_inbox: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     caches: InboxCaches = field(default_factory=InboxCaches)
-    writer: InboxWriter | None = None
+    spool: InboxSpool | None = None  # set while the app serves (not in CLI commands)
     # SQLite has one writer at a time and its busy handler sleeps in growing steps; taking
     # turns through this lock keeps our own transactions from waiting on each other there.
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from aiohttp import ClientSession, ClientTimeout, web
 
 from federation.delivery import DeliveryQueue
-from federation.ingest import InboxWriter
 from federation.outgoing import Renderer
 from federation.processor import run_processor
 from federation.runtime import FEDERATION, Federation, instance_signer
 from federation.safety import make_connector
+from federation.spool import InboxSpool
 from node import keys, migrate
 from node.db import create_engine, create_sessionmaker, unit_of_work
 from node.instance import ensure_instance
@@ -35,13 +35,16 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     lock = fed.write_lock if settings.is_sqlite else None
     try:
-        fed.writer = InboxWriter(
+        fed.spool = InboxSpool(
+            settings.data_dir / "inbox-spool",
             app[keys.ENGINE],
             on_stored=fed.wake_inbox.set,
             lock=lock,
             thread_engine=app.get(keys.THREAD_ENGINE),  # disposed by database_ctx, after us
+            settle=settings.inbox_settle_seconds,
+            max_delay=settings.inbox_max_delay_seconds,
         )
-        fed.writer.start()
+        fed.spool.start()
         app[FEDERATION] = fed
         queue = DeliveryQueue(
             sessionmaker,
@@ -56,7 +59,7 @@ async def federation_ctx(app: web.Application) -> AsyncIterator[None]:
             async with queue:
                 yield
         finally:
-            await fed.writer.stop()
+            await fed.spool.stop()
     finally:
         await fed.close()
 

@@ -64,8 +64,8 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 
 def create_thread_engine(database_url: str) -> Engine | None:
     """A synchronous engine on the same SQLite file, for units of work run whole in a worker
-    thread (one hand-off instead of several per statement: searches, the inbox's group
-    commits, the delivery queue's transactions); None for PostgreSQL (asyncpg needs no
+    thread (one hand-off instead of several per statement: searches, the inbox spool's
+    batches, the delivery queue's transactions); None for PostgreSQL (asyncpg needs no
     thread) and for in-memory databases (a second engine would see another database)."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
@@ -93,7 +93,7 @@ async def unit_of_work(
 
 
 class KeptConnection:
-    """One connection kept open across the transactions of a busy writer (group commits,
+    """One connection kept open across the transactions of a busy writer (inbox spool,
     delivery batches): a pool checkout per batch costs more than the batch's statements.
 
     ``lock`` (SQLite) makes the transactions take turns with the other writers holding it.
@@ -125,7 +125,7 @@ class KeptConnection:
 
 class KeptRunner:
     """Runs synchronous units of work ``fn(connection)``, each in a transaction on one kept
-    connection (the inbox's group commits, the delivery queue's claims and outcome batches).
+    connection (the inbox spool's batches, the delivery queue's claims and outcome batches).
 
     With ``thread_engine`` (SQLite: ``create_thread_engine``) each runs whole in this
     runner's own worker thread: one hand-off per transaction instead of several per

@@ -33,6 +33,10 @@ class Settings:
     vocab_dir: Path | None = None
     max_inbox_bytes: int = 1_000_000
     signature_window_seconds: int = 3600
+    # The inbox spool stores activities in the table once arrivals pause this long, and at
+    # the latest this long after the first of a burst (federation/spool.py).
+    inbox_settle_seconds: float = 0.05
+    inbox_max_delay_seconds: float = 2.0
     delivery_workers: int = 4
     delivery_max_attempts: int = 16
     # POSTs sent whose outcome is not yet committed: more is faster (outcomes are committed

@@ -70,6 +70,11 @@ class RunningNode:
         """The actor id of one of its libraries."""
         return f"{self.url}/libraries/{handle}"
 
+    async def store_inbox(self) -> None:
+        """Store what the inbox spooled in the table now (the spool waits for a pause)."""
+        assert self.fed.spool is not None
+        await self.fed.spool.drain()
+
     async def work(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run ``fn`` in one unit of work on this node's database."""
         async with unit_of_work(self.sessions) as session:

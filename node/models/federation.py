@@ -84,7 +84,8 @@ class Follower(Base):
 
 
 class InboxActivity(Base):
-    """A verified incoming activity, stored before the 202 and processed afterwards."""
+    """A verified incoming activity: in the inbox spool's file before the 202, in this table
+    a moment later (federation/spool.py), processed afterwards."""
 
     __tablename__ = "inbox_activities"
     __table_args__ = (Index("ix_inbox_activities_pending", "processed_at", "id"),)

@@ -84,6 +84,26 @@ class FakePeer:
         self.actors[name] = actor
         return actor
 
+    def reply(
+        self, n: int, in_reply_to: str, *, by: str = "alice", obj_base: str | None = None
+    ) -> dict[str, Any]:
+        """The n-th ``Create`` of a question (a ``Note``) by one of its actors; the note
+        lives on ``obj_base`` (default: this peer)."""
+        actor = self.actors[by].id
+        return {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": f"{self.base}/activities/{n}",
+            "type": "Create",
+            "actor": actor,
+            "object": {
+                "id": f"{obj_base or self.base}/notes/{n}",
+                "type": "Note",
+                "attributedTo": actor,
+                "content": "<p>Wie viele Ehrenamtliche braucht ihr dafür?</p>",
+                "inReplyTo": in_reply_to,
+            },
+        }
+
     async def post(
         self,
         url: str,

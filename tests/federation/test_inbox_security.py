@@ -31,24 +31,12 @@ async def setup(network: Network, aiohttp_server: ServerFactory) -> tuple[Runnin
 def reply(
     peer: FakePeer, node: RunningNode, n: int, *, obj_host: str | None = None, by: str = "alice"
 ) -> dict[str, Any]:
-    actor = peer.actors[by].id
-    obj_base = obj_host or peer.base
-    return {
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": f"{peer.base}/activities/{n}",
-        "type": "Create",
-        "actor": actor,
-        "object": {
-            "id": f"{obj_base}/notes/{n}",
-            "type": "Note",
-            "attributedTo": actor,
-            "content": "<p>Wie viele Ehrenamtliche braucht ihr dafür?</p>",
-            "inReplyTo": f"{node.url}/measures/unknown",
-        },
-    }
+    return peer.reply(n, f"{node.url}/measures/unknown", by=by, obj_base=obj_host)
 
 
 async def stored_count(node: RunningNode) -> int:
+    """Activities stored, counting what the inbox has spooled so far."""
+    await node.store_inbox()
     async with node.sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(InboxActivity)) or 0)
 
@@ -78,6 +66,7 @@ async def test_json_beyond_the_fast_parser_is_read_as_before(
     activity["object"]["bigNumber"] = 2**70 + 1  # not exactly representable as a float
     status, _ = await peer.post(f"{node.url}/inbox", activity, signer=peer.actors["alice"])
     assert status == 202
+    await node.store_inbox()
     async with node.sessions() as session:
         payload = await session.scalar(select(InboxActivity.payload))
     assert payload is not None
@@ -97,6 +86,8 @@ async def test_json_beyond_the_fast_parser_is_read_as_before(
         ("object on another host", 403, "another host"),
         ("unsigned", 401, "unsigned"),
         ("not json", 400, "not valid JSON"),
+        ("NaN", 400, "not valid JSON"),
+        ("nested too deep", 400, "not valid JSON"),
     ],
 )
 async def test_bad_requests_are_rejected_and_change_nothing(
@@ -126,6 +117,15 @@ async def test_bad_requests_are_rejected_and_change_nothing(
         got = await peer.post(
             url, reply(peer, node, 8, obj_host="https://elsewhere.example"), signer=alice
         )
+    elif case == "NaN":  # json.dumps writes NaN; it is not JSON, PostgreSQL refuses it
+        activity["object"]["rating"] = float("nan")
+        got = await peer.post(url, activity, signer=alice)
+    elif case == "nested too deep":
+        deep: list[Any] = []
+        for _ in range(100):
+            deep = [deep]
+        activity["object"]["deep"] = deep
+        got = await peer.post(url, activity, signer=alice)
     elif case == "unsigned":
         import aiohttp
 
