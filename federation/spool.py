@@ -4,7 +4,7 @@ and moved into the ``inbox_activities`` table in large batches a moment later.
 Why a file in front of the table: waiting for a database commit before each 202 made the
 inbox's answer wait for a hand-off to a writer thread and back, and the writer's Python
 competed with the event loop for the interpreter lock (measured on the inbox benchmark: the
-node reached 42–58 % of the verify-only rate that way, 67–71 % with the spool; README,
+node reached 42–48 % of the verify-only rate that way, 65–71 % with the spool; README,
 "Benchmarks"). An append is one ``write(2)`` on the event loop. It also keeps the inbox
 answering while the database is busy (an index rebuild in another process) or away: the
 file grows and is stored once the database takes writes again.
