@@ -128,6 +128,24 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
+def spooled(directory: Path, *, failed: bool = False) -> Iterator[dict[str, Any]]:
+    """The meta of the records waiting in a spool directory, oldest first (``failed``: of
+    those set aside). For reports, also while the node runs: a record being written or
+    torn ends its file's part; a file the node stores and deletes meanwhile is left out."""
+    if failed:
+        names = [FAILED]
+    else:
+        matches = (_SEQUENCE.match(path.name) for path in directory.glob("*.spool"))
+        names = [*sorted(m[0] for m in matches if m is not None), CURRENT]
+    for name in names:
+        try:
+            with (directory / name).open("rb") as stream, contextlib.suppress(_Unreadable):
+                for meta, _body in read_records(stream):
+                    yield meta
+        except FileNotFoundError:
+            continue
+
+
 def to_row(meta: dict[str, Any], body: bytes) -> dict[str, Any]:
     """The table row of a spool record (ValueError, KeyError or TypeError if it has none)."""
     return {

@@ -1,4 +1,5 @@
-"""Operator commands about peers: followers and approvals, blocks, the delivery report."""
+"""Operator commands about peers: followers and approvals, blocks, the delivery and inbox
+reports."""
 
 from __future__ import annotations
 
@@ -101,6 +102,38 @@ def unblock_cmd(data_dir: Path | None, config_file: Path | None, host: str) -> N
     settings = command_context(data_dir, config_file).settings()
     unblocked = with_federation(settings, lambda fed: unblock_host(fed, host))
     click.echo(f"Unblocked {host}." if unblocked else f"{host} was not blocked.")
+
+
+@main.command("inbox")
+@common_options
+@click.option("--limit", default=20, show_default=True, help="How many entries per list.")
+@friendly_errors
+def inbox_cmd(data_dir: Path | None, config_file: Path | None, limit: int) -> None:
+    """What came in: waiting in the spool, set aside, not yet processed, failed."""
+    from federation.inbox_report import inbox_status
+
+    settings = command_context(data_dir, config_file).settings()
+    spool_dir = settings.data_dir / "inbox-spool"
+
+    async def work(session: AsyncSession) -> Any:
+        return await inbox_status(session, spool_dir, limit=limit)
+
+    report = run_async(in_session(settings, work))
+    since = f" (oldest received {report.oldest_waiting})" if report.waiting else ""
+    click.echo(f"Waiting in the spool, not yet stored: {report.waiting}{since}")
+    click.echo(f"Stored, not yet processed: {report.unprocessed}")
+    click.echo(
+        f"Set aside (the database refused them; kept in {spool_dir / 'failed.spool'}): "
+        f"{report.set_aside_total}"
+    )
+    for item in report.set_aside:
+        click.echo(f"  {item.received}  {item.activity_type:<8} {item.ap_id}  from {item.actor}")
+    click.echo(f"Processing failed at least once: {report.failed_total}")
+    for row in report.failed:
+        click.echo(
+            f"  {row.received_at:%Y-%m-%d %H:%M}  {row.activity_type:<8} {row.ap_id}  "
+            f"{row.state}, {row.attempts} attempt(s): {row.error}"
+        )
 
 
 @main.command("deliveries")
