@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from federation.httpsig import PublicKey
 from node.models import Library, PeerHost
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,12 +32,18 @@ class CachedKey:
 
 @dataclass
 class TTLCache:
-    """A value recomputed at most every ``seconds`` (changes by other processes show up)."""
+    """A value recomputed at most every ``seconds`` (changes by other processes show up).
+
+    When reloading fails (the database is away), the last value is used for another
+    ``seconds`` with a warning in the log; only a cache that never loaded raises.
+    """
 
     seconds: float
+    name: str = "cached value"
     loaded_at: float = -1e9
     value: Any = None
     _loading: asyncio.Task[Any] | None = None
+    _ever_loaded: bool = False
 
     def fresh(self) -> bool:
         """Whether the value may be used."""
@@ -64,8 +73,17 @@ class TTLCache:
 
     async def _load(self, load: Callable[[], Awaitable[Any]]) -> Any:
         try:
-            self.set(await load())
-            return self.value
+            try:
+                value = await load()
+            except Exception as exc:
+                if not self._ever_loaded:
+                    raise
+                log.warning("cannot reload the %s (%s): using the last one", self.name, exc)
+                self.loaded_at = time.monotonic()  # try again in `seconds`, not at once
+                return self.value
+            self.set(value)
+            self._ever_loaded = True
+            return value
         finally:
             if self._loading is asyncio.current_task():  # not a newer, forced load
                 self._loading = None
@@ -81,9 +99,9 @@ class InboxCaches:
     """Per-app caches of the inbox hot path."""
 
     keys: dict[str, CachedKey] = field(default_factory=dict)
-    blocked: TTLCache = field(default_factory=lambda: TTLCache(5.0))
-    libraries: TTLCache = field(default_factory=lambda: TTLCache(5.0))
-    remote_hosts: TTLCache = field(default_factory=lambda: TTLCache(5.0))
+    blocked: TTLCache = field(default_factory=lambda: TTLCache(5.0, "list of blocked hosts"))
+    libraries: TTLCache = field(default_factory=lambda: TTLCache(5.0, "list of libraries"))
+    remote_hosts: TTLCache = field(default_factory=lambda: TTLCache(5.0, "list of peer hosts"))
 
     async def measure_hosts(self, sessions: async_sessionmaker[AsyncSession]) -> set[str]:
         """Hosts of the remote libraries we hold (replies elsewhere need no lookup)."""

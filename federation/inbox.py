@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from federation.actors import ActorError, public_key_for
 from federation.caches import CachedKey
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 # Activities whose object must live on the actor's own server.
 ORIGIN_BOUND = {"Create", "Update", "Delete"}
-USABLE_URL = "the activity's id or actor is not a usable URL (at most 2048 characters)"
+USABLE_URL = "the activity's id or actor is not a usable URL (at most 2048 bytes of UTF-8)"
 
 
 def reject(status: int, reason: str) -> web.Response:
@@ -81,12 +82,23 @@ def _envelope(doc: Any) -> _Envelope:
     actor = object_id(doc.get("actor"))
     if actor is None:
         raise _Rejected(400, "the activity has no actor")
-    if len(activity_id) > 2048 or len(actor) > 2048:
+    if not (_utf8(activity_id, 2048) and _utf8(actor, 2048)):
         raise _Rejected(400, USABLE_URL)
+    if not _utf8(doc["type"], 10_000):
+        raise _Rejected(400, "the activity's type is not text")
     actor_host, id_host = host_of(actor), host_of(activity_id)
     if not actor_host or not id_host:
         raise _Rejected(400, USABLE_URL)
     return _Envelope(doc, actor, actor_host, id_host)
+
+
+def _utf8(text: str, limit: int) -> bool:
+    """Whether ``text`` is at most ``limit`` bytes of UTF-8 (a lone surrogate, which JSON
+    escapes allow, is not; stored ids are indexed, and indexes limit a row's size)."""
+    try:
+        return len(text.encode()) <= limit
+    except UnicodeEncodeError:
+        return False
 
 
 def _check_origin(envelope: _Envelope) -> None:
@@ -153,6 +165,9 @@ async def inbox(request: web.Request) -> web.Response:
         return await _receive(request)
     except _Rejected as rejected:
         return reject(rejected.status, rejected.reason)
+    except SQLAlchemyError as exc:  # a look-up the caches could not answer, database away
+        log.warning("inbox: the database did not answer (%s)", type(exc).__name__)
+        return reject(503, "this server cannot check activities right now; please retry later")
 
 
 async def _receive(request: web.Request) -> web.Response:

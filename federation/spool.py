@@ -42,7 +42,13 @@ import orjson
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    StatementError,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from federation.parsing import loads_exact
@@ -57,8 +63,12 @@ RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 60.0  # while the database refuses
 STOP_SECONDS = 10.0  # the last drain at shutdown; what it leaves is stored at the next start
 CURRENT, FAILED = "current.spool", "failed.spool"
 _SEQUENCE = re.compile(r"^(\d{12})\.spool$")
-# SQLSTATE classes of errors in the row itself: data exceptions, integrity violations.
-_ROW_SQLSTATES = ("22", "23")
+MAX_META_BYTES, MAX_BODY_BYTES = 65_536, 256_000_000  # larger lengths: a damaged record
+# SQLSTATE classes: the row itself is wrong (data exception, integrity violation, a value
+# beyond a limit such as an index row's size) …
+_ROW_SQLSTATES = ("22", "23", "54")
+# … or the database cannot take it now (connection, rollback, resources, shutdown, system).
+_UNAVAILABLE_SQLSTATES = ("08", "40", "53", "57", "58")
 
 
 class SpoolError(Exception):
@@ -89,8 +99,8 @@ def read_records(stream: BinaryIO) -> Iterator[tuple[dict[str, Any], bytes]]:
             return
         try:
             head_length, body_length = (int(part) for part in line.split())
-            if head_length < 0 or body_length < 0:
-                raise ValueError("negative length")
+            if not (0 <= head_length <= MAX_META_BYTES and 0 <= body_length <= MAX_BODY_BYTES):
+                raise ValueError("not a record's lengths")
             head = stream.read(head_length)
             body = stream.read(body_length)
             meta = orjson.loads(head)
@@ -106,17 +116,35 @@ def read_records(stream: BinaryIO) -> Iterator[tuple[dict[str, Any], bytes]]:
         yield meta, body
 
 
-def refused_for_good(exc: BaseException) -> bool:
-    """Whether storing a record failed because of the record itself (retrying cannot help),
-    not because the database is busy or away."""
+def _sqlstate(exc: DBAPIError) -> str | None:
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def the_records_fault(exc: BaseException) -> bool:
+    """Whether storing a record failed because of the record itself: retrying cannot help."""
     if isinstance(exc, (IntegrityError, DataError, ValueError, KeyError, TypeError)):
         return True  # includes a record whose meta or body cannot be read
     if isinstance(exc, DBAPIError):
-        orig = exc.orig
-        state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-        return isinstance(state, str) and state.startswith(_ROW_SQLSTATES)
+        state = _sqlstate(exc)
+        return state is not None and state.startswith(_ROW_SQLSTATES)
     # Raised by SQLAlchemy before the statement reached the database (binding a value).
     return isinstance(exc, StatementError)
+
+
+def database_unavailable(exc: BaseException, dialect: str) -> bool:
+    """Whether an error says the database cannot take writes now (busy, locked, away)."""
+    if isinstance(exc, (OSError, TimeoutError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = _sqlstate(exc)
+    if state is not None:
+        return state.startswith(_UNAVAILABLE_SQLSTATES) or state == "55P03"  # lock not free
+    # SQLite reports busy, locked, full and I/O errors as OperationalError, without SQLSTATE.
+    return dialect == "sqlite" and isinstance(exc, OperationalError)
 
 
 def describe(exc: BaseException) -> str:
@@ -144,6 +172,11 @@ def spooled(directory: Path, *, failed: bool = False) -> Iterator[dict[str, Any]
                     yield meta
         except FileNotFoundError:
             continue
+
+
+def to_rows(records: list[tuple[dict[str, Any], bytes]]) -> list[dict[str, Any]]:
+    """The table rows of spool records."""
+    return [to_row(meta, body) for meta, body in records]
 
 
 def to_row(meta: dict[str, Any], body: bytes) -> dict[str, Any]:
@@ -182,7 +215,8 @@ class InboxSpool:
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self._insert = _insert_ignoring_duplicates(engine.dialect.name)
+        self._dialect = engine.dialect.name
+        self._insert = _insert_ignoring_duplicates(self._dialect)
         # SQLite: the lock is the node's write lock, shared with its other writers.
         self._runner = KeptRunner(engine, thread_engine, lock, "inbox-spool")
         self._on_stored = on_stored
@@ -305,47 +339,58 @@ class InboxSpool:
         return stored
 
     async def _store_batch(self, records: list[tuple[dict[str, Any], bytes]]) -> int:
-        try:
-            return await self._write(records)
-        except Exception as exc:
-            if len(records) == 1 and not refused_for_good(exc):
-                raise
-        # Find what failed: a record the database refuses for good is set aside, the others
-        # are stored; if the database itself refuses (busy, away), this drain ends here.
+        if len(records) > 1:
+            try:
+                return await self._write(records)
+            except Exception as exc:
+                if database_unavailable(exc, self._dialect):
+                    raise
+        # One at a time, to find what failed: a record refused for good is set aside and the
+        # others are stored; if the database itself refuses (busy, away), the drain ends.
         stored = 0
         for record in records:
             try:
                 stored += await self._write([record])
             except Exception as exc:
-                if not refused_for_good(exc):
+                if not await self._refused_for_good(exc):
                     raise
                 self._set_aside(record, exc)
         return stored
 
+    async def _refused_for_good(self, exc: Exception) -> bool:
+        """Whether a record that failed on its own did so because of itself. Errors that
+        say neither (e.g. a driver's own error) count as the record's if the database
+        answers a probe right after."""
+        if the_records_fault(exc):
+            return True
+        if database_unavailable(exc, self._dialect):
+            return False
+        try:
+            await self._runner.run(_probe)
+        except Exception:
+            return False
+        return True
+
     async def _write(self, records: list[tuple[dict[str, Any], bytes]]) -> int:
         """Insert ``records`` in one transaction (ids already stored are skipped)."""
-        await self._runner.run(partial(self._insert_records, records))
+        rows = await asyncio.to_thread(to_rows, records)  # JSON bodies: off the event loop
+        await self._runner.run(partial(self._insert_rows, rows))
         return len(records)
 
-    def _insert_records(
-        self, records: list[tuple[dict[str, Any], bytes]], conn: Connection
-    ) -> None:
-        # Runs in the runner's thread (SQLite): reading the bodies stays off the event loop.
-        conn.execute(self._insert, [to_row(meta, body) for meta, body in records])
+    def _insert_rows(self, rows: list[dict[str, Any]], conn: Connection) -> None:
+        conn.execute(self._insert, rows)
 
     def _set_aside(self, record: tuple[dict[str, Any], bytes], exc: Exception) -> None:
         meta, body = record
         activity_id = str(meta.get("id"))
         if activity_id in self._set_aside_ids:
             return  # set aside by an earlier attempt at this file
+        _append_whole(self.directory / FAILED, encode(meta, body))  # OSError: drain again
+        self._set_aside_ids.add(activity_id)
         log.error(
             "inbox activity %s cannot be stored and was set aside in %s: %s",
             activity_id, self.directory / FAILED, describe(exc),
         )  # fmt: skip
-        fd = os.open(self.directory / FAILED, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "ab") as out:
-            out.write(encode(meta, body))
-        self._set_aside_ids.add(activity_id)
 
     # --- the background task --------------------------------------------------------------
 
@@ -377,7 +422,7 @@ class InboxSpool:
 
     async def _run(self) -> None:
         retry = RETRY_FIRST_SECONDS
-        due = self.pending()  # left by a crash, or by a stop whose drain failed
+        due = True  # what a crash, or a stop whose drain failed, left
         while True:
             if not due:
                 await self._wake.wait()
@@ -404,6 +449,27 @@ class InboxSpool:
             if now >= quiet_at:
                 return
             await asyncio.sleep(min(quiet_at, deadline) - now)
+
+
+def _probe(conn: Connection) -> None:
+    conn.exec_driver_sql("SELECT 1")
+
+
+def _append_whole(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` whole or not at all (a failed write is cut off again)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        start = os.fstat(fd).st_size
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
+    finally:
+        os.close(fd)
 
 
 def _insert_ignoring_duplicates(dialect: str) -> Any:

@@ -4,6 +4,7 @@ once for a burst of callers."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -67,3 +68,21 @@ async def test_a_failed_load_reaches_its_waiters_and_the_next_call_loads_again()
         await first
     assert await cache.get(load) == "value-2"
     assert load.calls == 2
+
+
+async def test_a_failed_reload_keeps_the_last_value_for_a_while(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The database is away when the value is due again: the last value is used (with a
+    warning) and the next attempt waits another ``seconds``, not one per request."""
+    cache = TTLCache(0.05, "list of blocked hosts")
+    load = _CountedLoad(lambda n: {f"host-{n}"}, failing=frozenset({2}))
+    assert await cache.get(load) == {"host-1"}
+    await asyncio.sleep(0.06)
+    with caplog.at_level(logging.WARNING, logger="federation.caches"):
+        assert await cache.get(load) == {"host-1"}
+    assert "cannot reload the list of blocked hosts (database away)" in caplog.text
+    assert await cache.get(load) == {"host-1"}  # no new attempt yet
+    assert load.calls == 2
+    await asyncio.sleep(0.06)
+    assert await cache.get(load) == {"host-3"}

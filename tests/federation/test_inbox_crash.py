@@ -45,7 +45,12 @@ async def serve(
         except aiohttp.ClientConnectionError:
             return False
 
-    await eventually(healthy, what="the node to answer")
+    try:
+        await eventually(healthy, seconds=30, what="the node to answer")
+    except BaseException:
+        proc.kill()  # never leave it holding the port and the data directory
+        await proc.wait()
+        raise
     return proc
 
 

@@ -221,3 +221,49 @@ async def test_broken_actor_url_is_a_400(setup: tuple[RunningNode, FakePeer]) ->
     status, text = await peer.post(f"{node.url}/inbox", activity, signer=peer.actors["alice"])
     assert status == 400
     assert "usable URL" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        # 2,048 characters but 6 KB of UTF-8: more than PostgreSQL indexes in one row
+        ({"id_suffix": "€" * 2000}, "usable URL"),
+        ({"id_suffix": "\ud800"}, "usable URL"),  # a lone surrogate: not text
+        ({"type": "Create\ud800"}, "type is not text"),
+    ],
+)
+async def test_ids_and_types_that_cannot_be_stored_are_a_400(
+    setup: tuple[RunningNode, FakePeer], change: dict[str, str], reason: str
+) -> None:
+    """Checked before the 202: the spool stores only what the database can take."""
+    node, peer = setup
+    activity = reply(peer, node, 11)
+    activity["id"] += change.get("id_suffix", "")
+    activity["type"] = change.get("type", activity["type"])
+    status, text = await peer.post(f"{node.url}/inbox", activity, signer=peer.actors["alice"])
+    assert status == 400, text
+    assert reason in text
+    assert await stored_count(node) == 0
+
+
+async def test_a_database_that_does_not_answer_is_a_503(
+    setup: tuple[RunningNode, FakePeer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A look-up the caches cannot answer while the database is away: the sender is asked
+    to retry (503 with a reason), nothing is stored, no stack trace."""
+    from sqlalchemy.exc import OperationalError
+
+    node, peer = setup
+
+    async def away(*_args: Any) -> set[str]:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(node.fed.caches, "blocked_hosts", away)
+    status, text = await peer.post(
+        f"{node.url}/inbox", reply(peer, node, 12), signer=peer.actors["alice"]
+    )
+    assert status == 503, text
+    assert "retry later" in text
+    assert "Traceback" not in text
+    monkeypatch.undo()
+    assert await stored_count(node) == 0

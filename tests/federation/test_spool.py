@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from federation import spool as spool_module
@@ -99,6 +99,15 @@ async def stored(sessionmaker: Sessions) -> list[str]:
     async with sessionmaker() as session:
         rows = await session.scalars(select(InboxActivity.ap_id).order_by(InboxActivity.id))
         return list(rows)
+
+
+class _ShuttingDown(Exception):
+    sqlstate = "57P01"  # what PostgreSQL says when an administrator stops it
+
+
+def away() -> OperationalError:
+    """The error of a database that cannot take writes now."""
+    return OperationalError("INSERT", {}, _ShuttingDown("terminating connection"))
 
 
 def ids(*numbers: int) -> list[str]:
@@ -201,18 +210,18 @@ async def test_a_record_is_set_aside_once_though_its_file_is_tried_again(
     bad[0]["library"] = 999_999
     spool.append(*bad)
     spool.append(*activity(2))
-    insert = spool._insert_records
+    insert = spool._insert_rows
     calls = 0
 
-    def away_once_on_the_good_one(records: list[Any], conn: Connection) -> None:
+    def away_once_on_the_good_one(rows: list[dict[str, Any]], conn: Connection) -> None:
         nonlocal calls
-        if [meta["id"] for meta, _ in records] == ids(2):
+        if [row["ap_id"] for row in rows] == ids(2):
             calls += 1
             if calls == 1:
-                raise OperationalError("INSERT", {}, Exception("database is locked"))
-        insert(records, conn)
+                raise away()
+        insert(rows, conn)
 
-    monkeypatch.setattr(spool, "_insert_records", away_once_on_the_good_one)
+    monkeypatch.setattr(spool, "_insert_rows", away_once_on_the_good_one)
     with pytest.raises(OperationalError):
         await spool.drain()
     await spool.drain()
@@ -229,16 +238,16 @@ async def test_while_the_database_is_away_the_file_stays_and_is_stored_later(
     monkeypatch.setattr(spool_module, "RETRY_FIRST_SECONDS", 0.05)
     spool = spools.make(settle=0.01)
     attempts = 0
-    insert = spool._insert_records
+    insert = spool._insert_rows
 
-    def away_at_first(records: list[Any], conn: Connection) -> None:
+    def away_at_first(rows: list[dict[str, Any]], conn: Connection) -> None:
         nonlocal attempts
         attempts += 1
         if attempts <= 3:
-            raise OperationalError("INSERT", {}, Exception("database is locked"))
-        insert(records, conn)
+            raise away()
+        insert(rows, conn)
 
-    monkeypatch.setattr(spool, "_insert_records", away_at_first)
+    monkeypatch.setattr(spool, "_insert_rows", away_at_first)
     spool.append(*activity(1))
     with pytest.raises(OperationalError):
         await spool.drain()
@@ -253,11 +262,17 @@ async def test_while_the_database_is_away_the_file_stays_and_is_stored_later(
     assert spools.files() == []
 
 
+@pytest.mark.parametrize("cut_back", [True, False], ids=["cut-back", "cannot-cut-back"])
 async def test_a_failed_append_raises_and_the_next_one_starts_a_new_file(
-    sessionmaker: Sessions, spools: Spools, monkeypatch: pytest.MonkeyPatch
+    sessionmaker: Sessions,
+    spools: Spools,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    cut_back: bool,
 ) -> None:
     """The disk fills up halfway through a record: append raises SpoolError (the inbox
-    answers 503), the torn record ends its file, and later appends are stored."""
+    answers 503). The half record is cut off again, or, where even that fails, ends its
+    file and is skipped; the records before and after it are stored."""
     spool = spools.make()
     spool.append(*activity(1))
     real_write = os.write
@@ -266,14 +281,91 @@ async def test_a_failed_append_raises_and_the_next_one_starts_a_new_file(
         real_write(fd, bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
 
+    def cannot(fd: int, length: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
     monkeypatch.setattr(os, "write", half_then_full)
+    if not cut_back:
+        monkeypatch.setattr(os, "ftruncate", cannot)
     with pytest.raises(SpoolError, match="No space left"):
         spool.append(*activity(2))
     monkeypatch.undo()
     spool.append(*activity(3))
     assert spools.files() == ["000000000001.spool", CURRENT]
+    with caplog.at_level(logging.WARNING, logger="federation.spool"):
+        await spool.drain()
+    assert await stored(sessionmaker) == ids(1, 3)
+    assert ("cannot be read" in caplog.text) is not cut_back
+
+
+async def test_damaged_lengths_end_the_file_instead_of_the_spool(
+    sessionmaker: Sessions, spools: Spools
+) -> None:
+    """A record header whose lengths are damaged (huge, negative) is skipped like a torn
+    record: no attempt to read terabytes, and the next file is stored."""
+    spools.directory.mkdir(parents=True, exist_ok=True)
+    good = spool_module.encode(*activity(1))
+    (spools.directory / "000000000001.spool").write_bytes(good + b"99999999999999999999 5\n{}")
+    (spools.directory / "000000000002.spool").write_bytes(b"-5 3\nabc\n")
+    (spools.directory / "000000000003.spool").write_bytes(spool_module.encode(*activity(2)))
+    spool = spools.make()
+    assert [m["id"] for m in spool_module.spooled(spools.directory)] == ids(1, 2)
+    await spool.drain()
+    assert await stored(sessionmaker) == ids(1, 2)
+    assert spools.files() == []
+
+
+async def test_an_unclear_error_is_the_records_if_the_database_answers(
+    sessionmaker: Sessions, spools: Spools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record fails with an error that names no cause (a driver's own error): if the
+    database answers right after, the record is set aside and the rest stored; if it
+    does not, the drain stops and keeps the file."""
+    spool = spools.make()
+    for n in (1, 2, 3):
+        spool.append(*activity(n))
+    insert = spool._insert_rows
+    database_answers = True
+
+    def unclear_on_two(rows: list[dict[str, Any]], conn: Connection) -> None:
+        if ids(2)[0] in [row["ap_id"] for row in rows]:
+            raise InterfaceError("INSERT", {}, Exception("cannot encode a value"))
+        insert(rows, conn)
+
+    async def probe(fn: Any) -> Any:
+        if not database_answers:
+            raise InterfaceError("SELECT 1", {}, Exception("connection is closed"))
+        return await real_run(fn)
+
+    real_run = spool._runner.run
+    monkeypatch.setattr(spool, "_insert_rows", unclear_on_two)
+    monkeypatch.setattr(spool._runner, "run", probe)
+    database_answers = False
+    with pytest.raises(InterfaceError):
+        await spool.drain()
+    assert spools.files() == ["000000000001.spool"]
+    database_answers = True
     await spool.drain()
     assert await stored(sessionmaker) == ids(1, 3)
+    assert spools.files() == [FAILED]
+
+
+async def test_postgresql_refusing_a_value_sets_the_record_aside(
+    sessionmaker: Sessions, spools: Spools
+) -> None:
+    """PostgreSQL refuses a NUL character in text (SQLSTATE 22021): the record is set
+    aside by its SQLSTATE, the others are stored."""
+    if spools.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores NUL characters")
+    spool = spools.make()
+    nul = activity(2)
+    nul[0]["actor"] = "https://peer.example/users/\u0000"
+    spool.append(*activity(1))
+    spool.append(*nul)
+    spool.append(*activity(3))
+    await spool.drain()
+    assert await stored(sessionmaker) == ids(1, 3)
+    assert spools.files() == [FAILED]
 
 
 async def test_a_steady_stream_is_stored_while_it_lasts(
@@ -309,8 +401,33 @@ async def test_stop_stores_what_is_left(sessionmaker: Sessions, spools: Spools) 
     assert spools.files() == []
 
 
-async def test_after_stop_appends_are_refused(spools: Spools) -> None:
+async def test_after_stop_appends_are_refused_and_stop_again_does_nothing(
+    spools: Spools,
+) -> None:
     spool = spools.make()
     await spool.stop()
     with pytest.raises(SpoolError, match="stopped"):
         spool.append(*activity(1))
+    await spool.stop()
+
+
+async def test_stop_gives_up_on_a_database_that_does_not_answer(
+    sessionmaker: Sessions, spools: Spools, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shutting down does not hang on a stuck database: after STOP_SECONDS the records stay
+    in their file and are stored at the next start."""
+    monkeypatch.setattr(spool_module, "STOP_SECONDS", 0.2)
+    spool = spools.make()
+    spool.append(*activity(1))
+
+    async def stuck(fn: Any) -> Any:
+        await asyncio.sleep(60)
+
+    monkeypatch.setattr(spool._runner, "run", stuck)
+    async with asyncio.timeout(5):
+        await spool.stop()
+    monkeypatch.undo()
+    assert spools.files() == ["000000000001.spool"]
+    again = spools.make()
+    await again.drain()
+    assert await stored(sessionmaker) == ids(1)
