@@ -292,10 +292,6 @@ class InboxSpool:
         matches = (_SEQUENCE.match(path.name) for path in self.directory.iterdir())
         return sorted((m for m in matches if m is not None), key=lambda m: m[1])
 
-    def pending(self) -> bool:
-        """Whether anything appended is not yet stored in the table."""
-        return self._fd is not None or bool(self._sequence_files())
-
     # --- storing --------------------------------------------------------------------------
 
     async def drain(self) -> int:
