@@ -413,7 +413,8 @@ class InboxSpool:
                 describe(exc), self.directory,
             )  # fmt: skip
         finally:
-            self._rotate()
+            with contextlib.suppress(OSError):  # a file left as current.spool is renamed at start
+                self._rotate()
             await self._runner.close()
 
     async def _run(self) -> None:
