@@ -51,7 +51,7 @@ class TTLCache:
 
     def set(self, value: Any) -> None:
         """Store a new value."""
-        self.value, self.loaded_at = value, time.monotonic()
+        self.value, self.loaded_at, self._ever_loaded = value, time.monotonic(), True
 
     async def get(self, load: Callable[[], Awaitable[Any]], *, force: bool = False) -> Any:
         """The value, loaded again by ``load`` once it is older than ``seconds`` (or when
@@ -82,7 +82,6 @@ class TTLCache:
                 self.loaded_at = time.monotonic()  # try again in `seconds`, not at once
                 return self.value
             self.set(value)
-            self._ever_loaded = True
             return value
         finally:
             if self._loading is asyncio.current_task():  # not a newer, forced load
