@@ -62,7 +62,7 @@ MAX_BATCH_BYTES = 4_000_000  # … and at most this much body text
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 60.0  # while the database refuses writes
 STOP_SECONDS = 10.0  # the last drain at shutdown; what it leaves is stored at the next start
 CURRENT, FAILED = "current.spool", "failed.spool"
-_SEQUENCE = re.compile(r"^(\d{12})\.spool$")
+_SEQUENCE = re.compile(r"\d{12}\.spool")
 MAX_META_BYTES, MAX_BODY_BYTES = 65_536, 256_000_000  # larger lengths: a damaged record
 # SQLSTATE classes: the row itself is wrong (data exception, integrity violation, a value
 # beyond a limit such as an index row's size) …
@@ -156,15 +156,21 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
 
 
+def sequence_files(directory: Path) -> list[str]:
+    """The names of the spool files waiting to be stored, in the order they were written
+    (none while the directory does not exist: the node has not received anything yet)."""
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    return sorted(name for name in names if _SEQUENCE.fullmatch(name))
+
+
 def spooled(directory: Path, *, failed: bool = False) -> Iterator[dict[str, Any]]:
     """The meta of the records waiting in a spool directory, oldest first (``failed``: of
     those set aside). For reports, also while the node runs: a record being written or
     torn ends its file's part; a file the node stores and deletes meanwhile is left out."""
-    if failed:
-        names = [FAILED]
-    else:
-        matches = (_SEQUENCE.match(path.name) for path in directory.glob("*.spool"))
-        names = [*sorted(m[0] for m in matches if m is not None), CURRENT]
+    names = [FAILED] if failed else [*sequence_files(directory), CURRENT]
     for name in names:
         try:
             with (directory / name).open("rb") as stream, contextlib.suppress(_Unreadable):
@@ -225,7 +231,7 @@ class InboxSpool:
         self._size = 0  # bytes in the current file, all of them whole records
         self._set_aside_ids: set[str] = set()  # not again when a failed drain is retried
         self._stopped = False
-        self._sequence = max((int(m[1]) for m in self._sequence_files()), default=0)
+        self._sequence = max((int(name[:12]) for name in sequence_files(directory)), default=0)
         self._last_append = 0.0
         self._wake = asyncio.Event()
         self._draining = asyncio.Lock()
@@ -239,7 +245,6 @@ class InboxSpool:
         if self._stopped:
             raise SpoolError("the inbox spool is stopped")
         data = encode(meta, body)
-        record = memoryview(data)
         try:
             if self._fd is None:
                 self._rotate()  # appends only ever go to a file this spool created empty
@@ -249,12 +254,14 @@ class InboxSpool:
                     0o600,
                 )
                 self._size = 0
-            fd, start = self._fd, self._size
             try:
-                while record:
-                    record = record[os.write(fd, record) :]
+                _write_whole(self._fd, data, self._size)
             except OSError:
-                self._discard_from(fd, start)
+                # Cut back (or, failing that, ended by the next append's new file, where
+                # the reader skips the part).
+                with contextlib.suppress(OSError):
+                    os.close(self._fd)
+                self._fd = None
                 raise
         except OSError as exc:
             raise SpoolError(f"cannot write to {self.directory}: {exc.strerror or exc}") from exc
@@ -262,16 +269,6 @@ class InboxSpool:
         self._last_append = asyncio.get_running_loop().time()
         if not self._wake.is_set():
             self._wake.set()
-
-    def _discard_from(self, fd: int, start: int) -> None:
-        """After a failed write: cut the file back to its whole records and close it. The
-        next append starts a new file, so even a part that could not be cut off ends its
-        file, where the reader skips it."""
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, start)
-        with contextlib.suppress(OSError):
-            os.close(fd)
-        self._fd = None
 
     def _rotate(self) -> None:
         """Close the current file and give it the next sequence number (if it has records)."""
@@ -288,10 +285,6 @@ class InboxSpool:
         self._sequence += 1
         current.rename(self.directory / f"{self._sequence:012d}.spool")
 
-    def _sequence_files(self) -> list[re.Match[str]]:
-        matches = (_SEQUENCE.match(path.name) for path in self.directory.iterdir())
-        return sorted((m for m in matches if m is not None), key=lambda m: m[1])
-
     # --- storing --------------------------------------------------------------------------
 
     async def drain(self) -> int:
@@ -305,8 +298,8 @@ class InboxSpool:
             self._rotate()
             stored = 0
             try:
-                for match in self._sequence_files():
-                    path = self.directory / match[0]
+                for name in sequence_files(self.directory):
+                    path = self.directory / name
                     stored += await self._store_file(path)
                     path.unlink()
             finally:
@@ -452,19 +445,24 @@ def _probe(conn: Connection) -> None:
     conn.exec_driver_sql("SELECT 1")
 
 
+def _write_whole(fd: int, data: bytes, start: int) -> None:
+    """Write ``data`` at the end of ``fd``'s file, which is ``start`` bytes long: whole, or
+    cut back to ``start`` again (if the cut fails too, the part stays and OSError is raised)."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, start)
+        raise
+
+
 def _append_whole(path: Path, data: bytes) -> None:
-    """Append ``data`` to ``path`` whole or not at all (a failed write is cut off again)."""
+    """Append ``data`` to ``path`` whole or not at all."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        start = os.fstat(fd).st_size
-        view = memoryview(data)
-        try:
-            while view:
-                view = view[os.write(fd, view) :]
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, start)
-            raise
+        _write_whole(fd, data, os.fstat(fd).st_size)
     finally:
         os.close(fd)
 
