@@ -21,6 +21,8 @@ from node.models import Library, PeerHost
 
 log = logging.getLogger(__name__)
 
+_NEVER = -1e9  # loaded_at of a value never loaded
+
 
 @dataclass(frozen=True)
 class CachedKey:
@@ -40,10 +42,9 @@ class TTLCache:
 
     seconds: float
     name: str = "cached value"
-    loaded_at: float = -1e9
+    loaded_at: float = _NEVER
     value: Any = None
     _loading: asyncio.Task[Any] | None = None
-    _ever_loaded: bool = False
 
     def fresh(self) -> bool:
         """Whether the value may be used."""
@@ -51,7 +52,7 @@ class TTLCache:
 
     def set(self, value: Any) -> None:
         """Store a new value."""
-        self.value, self.loaded_at, self._ever_loaded = value, time.monotonic(), True
+        self.value, self.loaded_at = value, time.monotonic()
 
     async def get(self, load: Callable[[], Awaitable[Any]], *, force: bool = False) -> Any:
         """The value, loaded again by ``load`` once it is older than ``seconds`` (or when
@@ -76,7 +77,7 @@ class TTLCache:
             try:
                 value = await load()
             except Exception as exc:
-                if not self._ever_loaded:
+                if self.loaded_at == _NEVER:
                     raise
                 log.warning("cannot reload the %s (%s): using the last one", self.name, exc)
                 self.loaded_at = time.monotonic()  # try again in `seconds`, not at once
