@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 
 from node.settings import ENV_PREFIX
+from tests.peers import eventually
 
 
 def free_port() -> int:
@@ -22,10 +23,51 @@ def free_port() -> int:
         return port
 
 
-async def test_serve_on_empty_data_dir(tmp_path: Path, database_url: str) -> None:
-    port = free_port()
+def node_env(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a `bibnetz serve` process: none of the developer's BIBNETZ_*
+    variables, the test's database and ``settings`` (by name: allow_private_peers="1")."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
     env["BIBNETZ_DATABASE_URL"] = database_url
+    env |= {f"{ENV_PREFIX}{name.upper()}": value for name, value in settings.items()}
+    return env
+
+
+def serve_args(data: Path, port: int) -> list[str]:
+    return [sys.executable, "-m", "node", "serve", "--data", str(data), "--port", str(port)]
+
+
+async def serve_node(
+    data: Path, port: int, database_url: str, **settings: str
+) -> asyncio.subprocess.Process:
+    """`bibnetz serve` as its own process, once it answers /healthz (killed if it does not
+    within 30 s, so it never keeps the port and the data directory)."""
+    proc = await asyncio.create_subprocess_exec(
+        *serve_args(data, port), stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL, env=node_env(database_url, **settings),
+    )  # fmt: skip
+
+    async def healthy() -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession() as client,
+                client.get(f"http://127.0.0.1:{port}/healthz") as resp,
+            ):
+                return resp.status == 200
+        except aiohttp.ClientConnectionError:
+            return False
+
+    try:
+        await eventually(healthy, seconds=30, what="the node to answer")
+    except BaseException:
+        proc.kill()
+        await proc.wait()
+        raise
+    return proc
+
+
+async def test_serve_on_empty_data_dir(tmp_path: Path, database_url: str) -> None:
+    port = free_port()
+    env = node_env(database_url)
     data = tmp_path / "fresh"
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
@@ -62,42 +104,25 @@ async def test_a_second_node_on_the_same_data_dir_is_refused(
 ) -> None:
     """Two nodes on one data directory would share the inbox spool (and the keys): the
     second one stops with a readable message and exit code 1, the first serves on."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-    env["BIBNETZ_DATABASE_URL"] = database_url
     data = tmp_path / "shared"
-    first_port, second_port = free_port(), free_port()
-
-    def serve(port: int) -> list[str]:
-        return [sys.executable, "-m", "node", "serve", "--data", str(data), "--port", str(port)]
-
-    first = await asyncio.create_subprocess_exec(
-        *serve(first_port), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        env=env,
-    )  # fmt: skip
+    first_port = free_port()
+    first = await serve_node(data, first_port, database_url)
     second: asyncio.subprocess.Process | None = None
     try:
-        async with aiohttp.ClientSession() as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    async with client.get(f"http://127.0.0.1:{first_port}/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "the first node did not start"
-                await asyncio.sleep(0.05)
-            second = await asyncio.create_subprocess_exec(
-                *serve(second_port), stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, env=env,
-            )  # fmt: skip
-            output, _ = await asyncio.wait_for(second.communicate(), 30)
-            text = output.decode()
-            assert second.returncode == 1, text
-            assert f"another bibnetz node is serving from {data}" in text
-            assert "Traceback" not in text
-            async with client.get(f"http://127.0.0.1:{first_port}/healthz") as resp:
-                assert resp.status == 200
+        second = await asyncio.create_subprocess_exec(
+            *serve_args(data, free_port()), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, env=node_env(database_url),
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(second.communicate(), 30)
+        text = output.decode()
+        assert second.returncode == 1, text
+        assert f"another bibnetz node is serving from {data}" in text
+        assert "Traceback" not in text
+        async with (
+            aiohttp.ClientSession() as client,
+            client.get(f"http://127.0.0.1:{first_port}/healthz") as resp,
+        ):
+            assert resp.status == 200  # the first serves on
     finally:
         if second is not None and second.returncode is None:
             second.kill()  # the lock failed to keep it off: do not leave it running
