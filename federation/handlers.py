@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from federation import urls
 from federation.actors import parse_actor
 from federation.outgoing import pair_ref
-from federation.parsing import ObjectError, host_of, object_id, reply_html, web_url
+from federation.parsing import (
+    ObjectError,
+    host_of,
+    object_id,
+    reply_html,
+    storable_id,
+    web_url,
+)
 from federation.runtime import Federation
 from federation.store import fetch_article, is_followed, mirror_library, store_article
 from node import outbox
@@ -175,9 +182,9 @@ async def _store_reply(
         return  # most replies a shared inbox sees answer posts that are not measures at all
     if measure is None:
         return
-    note_id = object_id(note)
+    note_id = storable_id(note)
     if note_id is None:
-        raise ObjectError("a reply without an id")
+        raise ObjectError("a reply without an id of at most 2048 bytes of UTF-8")
     try:
         await _add_reply(session, measure, actor, note, note_id)
     except PermissionError as exc:

@@ -27,7 +27,7 @@ from federation.httpsig import (
     parse_signature,
     verify_signature,
 )
-from federation.parsing import host_of, loads_exact, object_id
+from federation.parsing import host_of, loads_exact, object_id, storable
 from federation.runtime import FEDERATION, Federation
 from federation.spool import SpoolError
 from node.db import unit_of_work
@@ -82,23 +82,14 @@ def _envelope(doc: Any) -> _Envelope:
     actor = object_id(doc.get("actor"))
     if actor is None:
         raise _Rejected(400, "the activity has no actor")
-    if not (_utf8(activity_id, 2048) and _utf8(actor, 2048)):
+    if not (storable(activity_id) and storable(actor)):
         raise _Rejected(400, USABLE_URL)
-    if not _utf8(doc["type"], 10_000):
+    if not storable(doc["type"], 10_000):
         raise _Rejected(400, "the activity's type is not text")
     actor_host, id_host = host_of(actor), host_of(activity_id)
     if not actor_host or not id_host:
         raise _Rejected(400, USABLE_URL)
     return _Envelope(doc, actor, actor_host, id_host)
-
-
-def _utf8(text: str, limit: int) -> bool:
-    """Whether ``text`` is at most ``limit`` bytes of UTF-8 (a lone surrogate, which JSON
-    escapes allow, is not; stored ids are indexed, and indexes limit a row's size)."""
-    try:
-        return len(text.encode()) <= limit
-    except UnicodeEncodeError:
-        return False
 
 
 def _check_origin(envelope: _Envelope) -> None:

@@ -112,6 +112,24 @@ def object_id(value: Any) -> str | None:
     return None
 
 
+MAX_ID_BYTES = 2048  # stored ids are indexed, and indexes limit a row's size
+
+
+def storable(text: str, limit: int = MAX_ID_BYTES) -> bool:
+    """Whether ``text`` is at most ``limit`` bytes of UTF-8 (a lone surrogate, which JSON
+    escapes allow, is not text at all)."""
+    try:
+        return len(text.encode()) <= limit
+    except UnicodeEncodeError:
+        return False
+
+
+def storable_id(value: Any) -> str | None:
+    """``object_id``, if the database can store and index it."""
+    found = object_id(value)
+    return found if found is not None and storable(found) else None
+
+
 def first_url(value: Any) -> str | None:
     """A URL from a string, a Link object or a list of them (prefers text/html)."""
     if isinstance(value, str):

@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.actors import ActorError, get_actor
 from federation.fetch import FetchError, fetch_document
-from federation.parsing import ObjectError, host_of, library_fields, measure_fields, object_id
+from federation.parsing import (
+    ObjectError,
+    host_of,
+    library_fields,
+    measure_fields,
+    object_id,
+    storable_id,
+)
 from federation.proofs import ProofError, decode_multikey, proof_verification_method, verify_proof
 from federation.runtime import Federation
 from node import remote as remote_store
@@ -60,9 +67,9 @@ async def store_article(
     fed: Federation, session: AsyncSession, author: RemoteActor, doc: dict[str, Any]
 ) -> tuple[Measure, bool] | None:
     """Validate and store an Article by ``author``; None if it must not be indexed."""
-    ap_id = object_id(doc)
+    ap_id = storable_id(doc)
     if ap_id is None or doc.get("type") != "Article":
-        raise ObjectError("not an Article with an id")
+        raise ObjectError("not an Article with an id of at most 2048 bytes of UTF-8")
     if host_of(ap_id) != host_of(author.ap_id):
         raise ObjectError(f"{ap_id} does not live on its author's host")
     if object_id(doc.get("attributedTo")) != author.ap_id:
