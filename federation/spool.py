@@ -173,16 +173,11 @@ def spooled(directory: Path, *, failed: bool = False) -> Iterator[dict[str, Any]
     names = [FAILED] if failed else [*sequence_files(directory), CURRENT]
     for name in names:
         try:
-            for meta, _body in whole_records(directory / name):
-                yield meta
+            with (directory / name).open("rb") as stream, contextlib.suppress(_Unreadable):
+                for meta, _body in read_records(stream):
+                    yield meta
         except FileNotFoundError:
             continue
-
-
-def whole_records(path: Path) -> Iterator[tuple[dict[str, Any], bytes]]:
-    """The records of a spool file up to one that is torn (or still being written)."""
-    with path.open("rb") as stream, contextlib.suppress(_Unreadable):
-        yield from read_records(stream)
 
 
 def to_rows(records: list[tuple[dict[str, Any], bytes]]) -> list[dict[str, Any]]:
@@ -223,7 +218,6 @@ class InboxSpool:
         thread_engine: Engine | None = None,
         settle: float = 0.05,
         max_delay: float = 2.0,
-        on_set_aside: Callable[[str, str], None] | None = None,
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -232,7 +226,6 @@ class InboxSpool:
         # SQLite: the lock is the node's write lock, shared with its other writers.
         self._runner = KeptRunner(engine, thread_engine, lock, "inbox-spool")
         self._on_stored = on_stored
-        self._on_set_aside = on_set_aside  # (activity id, reason), after the log line
         self._settle, self._max_delay = settle, max_delay
         self._fd: int | None = None
         self._size = 0  # bytes in the current file, all of them whole records
@@ -381,14 +374,12 @@ class InboxSpool:
         activity_id = str(meta.get("id"))
         if activity_id in self._set_aside_ids:
             return  # set aside by an earlier attempt at this file
-        append_whole(self.directory / FAILED, encode(meta, body))  # OSError: drain again
+        _append_whole(self.directory / FAILED, encode(meta, body))  # OSError: drain again
         self._set_aside_ids.add(activity_id)
         log.error(
             "inbox activity %s cannot be stored and was set aside in %s: %s",
             activity_id, self.directory / FAILED, describe(exc),
         )  # fmt: skip
-        if self._on_set_aside is not None:
-            self._on_set_aside(activity_id, describe(exc))
 
     # --- the background task --------------------------------------------------------------
 
@@ -467,7 +458,7 @@ def _write_whole(fd: int, data: bytes, start: int) -> None:
         raise
 
 
-def append_whole(path: Path, data: bytes) -> None:
+def _append_whole(path: Path, data: bytes) -> None:
     """Append ``data`` to ``path`` whole or not at all."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:

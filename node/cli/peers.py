@@ -3,12 +3,10 @@ reports."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.cli.base import (
@@ -17,11 +15,9 @@ from node.cli.base import (
     friendly_errors,
     in_session,
     main,
-    open_node,
     run_async,
 )
 from node.cli.federation import with_federation
-from node.settings import Settings
 
 
 @main.group("followers")
@@ -111,23 +107,13 @@ def unblock_cmd(data_dir: Path | None, config_file: Path | None, host: str) -> N
 @main.command("inbox")
 @common_options
 @click.option("--limit", default=20, show_default=True, help="How many entries per list.")
-@click.option(
-    "--retry-set-aside",
-    is_flag=True,
-    help="First try once more to store the activities the database refused (after an "
-    "upgrade or a fix); works while the node runs.",
-)
 @friendly_errors
-def inbox_cmd(
-    data_dir: Path | None, config_file: Path | None, limit: int, retry_set_aside: bool
-) -> None:
+def inbox_cmd(data_dir: Path | None, config_file: Path | None, limit: int) -> None:
     """What came in: waiting in the spool, set aside, not yet processed, failed."""
     from federation.inbox_report import inbox_status
 
     settings = command_context(data_dir, config_file).settings()
     spool_dir = settings.data_dir / "inbox-spool"
-    if retry_set_aside:
-        _retry_set_aside(settings, spool_dir)
 
     async def work(session: AsyncSession) -> Any:
         return await inbox_status(session, spool_dir, limit=limit)
@@ -148,37 +134,6 @@ def inbox_cmd(
             f"  {row.received_at:%Y-%m-%d %H:%M}  {row.activity_type:<8} {row.ap_id}  "
             f"{row.state}, {row.attempts} attempt(s): {row.error}"
         )
-
-
-def _retry_set_aside(settings: Settings, spool_dir: Path) -> None:
-    from federation.spool import describe
-    from federation.spool_retry import RetryBusy, retry_set_aside
-
-    async def work() -> Any:
-        async with open_node(settings) as sessionmaker:
-            return await retry_set_aside(spool_dir, sessionmaker.kw["bind"])
-
-    # The refusals are listed below; the spool's log lines would say the same once more.
-    logging.getLogger("federation.spool").addHandler(logging.NullHandler())
-    try:
-        outcome = run_async(work())
-    except RetryBusy as exc:
-        raise click.ClickException(str(exc)) from None
-    except (SQLAlchemyError, OSError) as exc:
-        raise click.ClickException(
-            f"the database did not take them ({describe(exc)}); they are still set aside, "
-            "nothing was lost"
-        ) from exc
-    if not outcome.tried:
-        click.echo("Nothing was set aside: nothing to try again.\n")
-        return
-    click.echo(
-        f"Tried {outcome.tried} set-aside activities again: {outcome.stored} stored "
-        f"(the node processes them), {outcome.refused} refused again (still set aside)."
-    )
-    for activity_id, why in outcome.reasons:
-        click.echo(f"  {activity_id}: {why.splitlines()[0] if why else why}")
-    click.echo()
 
 
 @main.command("deliveries")

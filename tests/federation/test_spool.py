@@ -50,7 +50,7 @@ class Spools:
         self.made: list[InboxSpool] = []
         self._thread_engines: list[Any] = []
 
-    def make(self, settle: float = 0.05, max_delay: float = 2.0) -> InboxSpool:
+    def make(self, **timing: float) -> InboxSpool:
         thread_engine = None
         if self.thread:
             thread_engine = create_thread_engine(
@@ -63,8 +63,7 @@ class Spools:
             self._stored,
             lock=asyncio.Lock(),
             thread_engine=thread_engine,
-            settle=settle,
-            max_delay=max_delay,
+            **timing,
         )
         self.made.append(spool)
         return spool
