@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.processor import MAX_ATTEMPTS
-from federation.spool import spooled
+from federation.spool import FAILED, salvage, spooled
+from federation.spool_retry import retry_paths
 from node.models import InboxActivity
 
 
@@ -58,6 +59,14 @@ class InboxReport:
     failed_total: int
 
 
+def _records(path: Path) -> list[tuple[dict[str, Any], bytes]]:
+    """A file's whole records, also those after a stretch a crash left unreadable."""
+    try:
+        return salvage(path.read_bytes())[0]
+    except FileNotFoundError:
+        return []
+
+
 def _set_aside(meta: dict[str, Any]) -> SetAside:
     return SetAside(
         str(meta.get("id")), str(meta.get("type")), str(meta.get("actor")),
@@ -71,7 +80,12 @@ async def inbox_status(session: AsyncSession, spool_dir: Path, *, limit: int = 2
     for meta in spooled(spool_dir):
         waiting += 1
         oldest = oldest or str(meta.get("received"))
-    aside = [_set_aside(meta) for meta in spooled(spool_dir, failed=True)]
+    # failed.spool, and the files of a retry that did not finish (they hold them meanwhile)
+    aside = [
+        _set_aside(meta)
+        for path in [spool_dir / FAILED, *retry_paths(spool_dir)]
+        for meta, _body in _records(path)
+    ]
     unprocessed = await session.scalar(
         select(func.count()).select_from(InboxActivity).where(InboxActivity.processed_at.is_(None))
     )

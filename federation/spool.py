@@ -29,9 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import fcntl
+import io
 import logging
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import partial
@@ -61,8 +65,10 @@ MAX_BATCH = 200  # rows per insert statement and transaction …
 MAX_BATCH_BYTES = 4_000_000  # … and at most this much body text
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 60.0  # while the database refuses writes
 STOP_SECONDS = 10.0  # the last drain at shutdown; what it leaves is stored at the next start
+LOCK_SECONDS = 5.0  # at most this long waiting for failed.spool's lock
 CURRENT, FAILED = "current.spool", "failed.spool"
 _SEQUENCE = re.compile(r"\d{12}\.spool")
+_HEADER = re.compile(rb"\d{1,5} \d{1,9}\n")  # a record's lengths (see MAX_META_BYTES)
 MAX_META_BYTES, MAX_BODY_BYTES = 65_536, 256_000_000  # larger lengths: a damaged record
 # SQLSTATE classes: the row itself is wrong (data exception, integrity violation, a value
 # beyond a limit such as an index row's size) …
@@ -166,18 +172,22 @@ def sequence_files(directory: Path) -> list[str]:
     return sorted(name for name in names if _SEQUENCE.fullmatch(name))
 
 
-def spooled(directory: Path, *, failed: bool = False) -> Iterator[dict[str, Any]]:
-    """The meta of the records waiting in a spool directory, oldest first (``failed``: of
-    those set aside). For reports, also while the node runs: a record being written or
-    torn ends its file's part; a file the node stores and deletes meanwhile is left out."""
-    names = [FAILED] if failed else [*sequence_files(directory), CURRENT]
-    for name in names:
+def spooled(directory: Path) -> Iterator[dict[str, Any]]:
+    """The meta of the records waiting in a spool directory, oldest first. For reports,
+    also while the node runs: a record being written or torn ends its file's part; a file
+    the node stores and deletes meanwhile is left out."""
+    for name in [*sequence_files(directory), CURRENT]:
         try:
-            with (directory / name).open("rb") as stream, contextlib.suppress(_Unreadable):
-                for meta, _body in read_records(stream):
-                    yield meta
+            for meta, _body in whole_records(directory / name):
+                yield meta
         except FileNotFoundError:
             continue
+
+
+def whole_records(path: Path) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """The records of a spool file up to one that is torn (or still being written)."""
+    with path.open("rb") as stream, contextlib.suppress(_Unreadable):
+        yield from read_records(stream)
 
 
 def to_rows(records: list[tuple[dict[str, Any], bytes]]) -> list[dict[str, Any]]:
@@ -218,6 +228,7 @@ class InboxSpool:
         thread_engine: Engine | None = None,
         settle: float = 0.05,
         max_delay: float = 2.0,
+        on_set_aside: Callable[[str, str], None] | None = None,
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -226,6 +237,7 @@ class InboxSpool:
         # SQLite: the lock is the node's write lock, shared with its other writers.
         self._runner = KeptRunner(engine, thread_engine, lock, "inbox-spool")
         self._on_stored = on_stored
+        self._on_set_aside = on_set_aside  # (activity id, reason), after the log line
         self._settle, self._max_delay = settle, max_delay
         self._fd: int | None = None
         self._size = 0  # bytes in the current file, all of them whole records
@@ -374,12 +386,14 @@ class InboxSpool:
         activity_id = str(meta.get("id"))
         if activity_id in self._set_aside_ids:
             return  # set aside by an earlier attempt at this file
-        _append_whole(self.directory / FAILED, encode(meta, body))  # OSError: drain again
+        append_whole(self.directory / FAILED, encode(meta, body))  # OSError: drain again
         self._set_aside_ids.add(activity_id)
         log.error(
             "inbox activity %s cannot be stored and was set aside in %s: %s",
             activity_id, self.directory / FAILED, describe(exc),
         )  # fmt: skip
+        if self._on_set_aside is not None:
+            self._on_set_aside(activity_id, describe(exc))
 
     # --- the background task --------------------------------------------------------------
 
@@ -458,13 +472,63 @@ def _write_whole(fd: int, data: bytes, start: int) -> None:
         raise
 
 
-def _append_whole(path: Path, data: bytes) -> None:
-    """Append ``data`` to ``path`` whole or not at all."""
+def append_whole(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` whole or not at all, holding the file's lock (``failed.spool``
+    is appended to by the node and by `bibnetz inbox --retry-set-aside`, which empties it)."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        _write_whole(fd, data, os.fstat(fd).st_size)
+        lock_file(fd)
+        _write_whole(fd, data, os.fstat(fd).st_size)  # the size under the lock
     finally:
-        os.close(fd)
+        os.close(fd)  # and with it the lock
+
+
+def lock_file(fd: int, wait: float = LOCK_SECONDS) -> None:
+    """Take ``fd``'s exclusive lock (released when it is closed); OSError after ``wait``
+    seconds, so a stuck holder cannot block the caller for good."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise OSError(errno.EWOULDBLOCK, "locked by another process") from None
+            time.sleep(0.005)
+
+
+def salvage(data: bytes) -> tuple[list[tuple[dict[str, Any], bytes]], list[bytes]]:
+    """The whole records in a spool file's bytes, and the damaged stretches between them.
+
+    A record cut off by a crash is followed by what was appended after the restart: reading
+    resumes where the next whole record starts (its lengths, meta, body and newline must
+    all match, so a stretch of the torn record's body is not taken for one)."""
+    records: list[tuple[dict[str, Any], bytes]] = []
+    damaged: list[bytes] = []
+    stream = io.BytesIO(data)
+    while True:
+        try:
+            records.extend(read_records(stream))
+            return records, damaged
+        except _Unreadable as torn:
+            resume = _next_record(data, torn.offset)
+            damaged.append(data[torn.offset : resume])
+            stream.seek(resume)
+
+
+def _next_record(data: bytes, after: int) -> int:
+    """Where the first whole record after offset ``after`` starts (the end if none does).
+    A torn record ends without a newline, so the next one can start anywhere after it."""
+    at = after + 1
+    while (found := _HEADER.search(data, at)) is not None:
+        stream = io.BytesIO(data)
+        stream.seek(found.start())
+        try:
+            next(read_records(stream), None)
+            return found.start()
+        except _Unreadable:
+            at = found.start() + 1
+    return len(data)
 
 
 def _insert_ignoring_duplicates(dialect: str) -> Any:

@@ -3,10 +3,12 @@ reports."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.cli.base import (
@@ -15,9 +17,11 @@ from node.cli.base import (
     friendly_errors,
     in_session,
     main,
+    open_node,
     run_async,
 )
 from node.cli.federation import with_federation
+from node.settings import Settings
 
 
 @main.group("followers")
@@ -107,13 +111,23 @@ def unblock_cmd(data_dir: Path | None, config_file: Path | None, host: str) -> N
 @main.command("inbox")
 @common_options
 @click.option("--limit", default=20, show_default=True, help="How many entries per list.")
+@click.option(
+    "--retry-set-aside",
+    is_flag=True,
+    help="First try once more to store the activities the database refused (after an "
+    "upgrade or a fix); works while the node runs.",
+)
 @friendly_errors
-def inbox_cmd(data_dir: Path | None, config_file: Path | None, limit: int) -> None:
+def inbox_cmd(
+    data_dir: Path | None, config_file: Path | None, limit: int, retry_set_aside: bool
+) -> None:
     """What came in: waiting in the spool, set aside, not yet processed, failed."""
     from federation.inbox_report import inbox_status
 
     settings = command_context(data_dir, config_file).settings()
     spool_dir = settings.data_dir / "inbox-spool"
+    if retry_set_aside:
+        _retry_set_aside(settings, spool_dir)
 
     async def work(session: AsyncSession) -> Any:
         return await inbox_status(session, spool_dir, limit=limit)
@@ -134,6 +148,39 @@ def inbox_cmd(data_dir: Path | None, config_file: Path | None, limit: int) -> No
             f"  {row.received_at:%Y-%m-%d %H:%M}  {row.activity_type:<8} {row.ap_id}  "
             f"{row.state}, {row.attempts} attempt(s): {row.error}"
         )
+
+
+def _retry_set_aside(settings: Settings, spool_dir: Path) -> None:
+    from federation.spool import describe
+    from federation.spool_retry import RetryBusy, describe_outcome, retry_set_aside
+
+    async def work() -> Any:
+        async with open_node(settings) as sessionmaker:
+            return await retry_set_aside(spool_dir, sessionmaker.kw["bind"])
+
+    # Refusals are listed with the outcome; the spool's own log line would repeat them.
+    def not_a_refusal(record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("inbox activity %s cannot be stored")
+
+    spool_log = logging.getLogger("federation.spool")
+    spool_log.addFilter(not_a_refusal)
+    try:
+        outcome = run_async(work())
+    except RetryBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise click.ClickException(
+            f"the database did not take them now ({describe(exc)}). What was not stored is "
+            "set aside again (some may be stored already); trying again later is safe."
+        ) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot read or write the inbox spool ({describe(exc)}). Nothing was deleted: "
+            "what was not stored is in failed.spool or, until the next retry, in retry/."
+        ) from exc
+    finally:
+        spool_log.removeFilter(not_a_refusal)
+    click.echo("\n".join(describe_outcome(outcome)) + "\n")
 
 
 @main.command("deliveries")

@@ -50,7 +50,7 @@ class Spools:
         self.made: list[InboxSpool] = []
         self._thread_engines: list[Any] = []
 
-    def make(self, **timing: float) -> InboxSpool:
+    def make(self, settle: float = 0.05, max_delay: float = 2.0) -> InboxSpool:
         thread_engine = None
         if self.thread:
             thread_engine = create_thread_engine(
@@ -63,7 +63,8 @@ class Spools:
             self._stored,
             lock=asyncio.Lock(),
             thread_engine=thread_engine,
-            **timing,
+            settle=settle,
+            max_delay=max_delay,
         )
         self.made.append(spool)
         return spool

@@ -1,0 +1,214 @@
+"""Trying the inbox's set-aside activities again (`bibnetz inbox --retry-set-aside`).
+
+The spool sets a record aside in ``failed.spool`` when the database refuses it for good
+(``federation.spool``). Once the cause is gone (an upgrade that accepts what an older
+version refused, a library restored, an error taken for the record's that was not), the
+operator stores them with this. It works beside a running node:
+
+- holding ``failed.spool``'s lock (the node appends under it too), its whole records are
+  copied to ``inbox-spool/retry/<n>.spool``, stretches a crash left unreadable are kept in
+  ``failed.damaged``, and ``failed.spool`` is emptied;
+- the records are stored as the spool stores them (deduplicated by activity id, one at a
+  time where a batch fails); the running node's processor finds the new rows at its next
+  poll (``delivery_poll_seconds``), a stopped node at its start;
+- what the database refuses again goes back to ``failed.spool``; if the database is away,
+  every file not finished goes back too (records of it already stored are then both
+  stored and set aside; a later retry skips them as stored). Nothing is lost either way.
+
+A retry cut off by a crash leaves its files in ``retry/``: `bibnetz inbox` counts them as
+set aside, and the next retry takes them too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from federation.spool import (
+    FAILED,
+    InboxSpool,
+    append_whole,
+    encode,
+    lock_file,
+    salvage,
+    sequence_files,
+)
+
+RETRY_DIR, RETRY_LOCK, DAMAGED = "retry", "retry.lock", "failed.damaged"
+
+
+class RetryBusy(Exception):
+    """Another retry of the set-aside activities is running."""
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    """How a retry went. ``stored`` includes activities already in the table; ``duplicates``
+    are second copies of an activity refused again (its first copy stays set aside)."""
+
+    tried: int
+    stored: int
+    refused: int
+    duplicates: int
+    reasons: tuple[tuple[str, str], ...]  # (activity id, why) of those refused again
+    damaged_bytes: int  # unreadable stretches moved to failed.damaged
+
+
+def retry_paths(directory: Path) -> list[Path]:
+    """The files of a retry that has not finished (for reports)."""
+    work = directory / RETRY_DIR
+    return [work / name for name in sequence_files(work)] + [work / FAILED]
+
+
+async def retry_set_aside(
+    directory: Path, engine: AsyncEngine, thread_engine: Engine | None = None
+) -> RetryOutcome:
+    """Store the records of ``directory``'s ``failed.spool`` (see the module's docstring).
+
+    Raises RetryBusy, or the database's (or the disk's) error; the records not stored are
+    then back in ``failed.spool``, or still in ``retry/`` for the next retry."""
+    with _locked(directory):
+        work = directory / RETRY_DIR
+        tried, damaged = _take(directory, work)
+        if not tried:
+            return RetryOutcome(0, 0, 0, 0, (), damaged)
+        reasons: list[tuple[str, str]] = []
+        spool = InboxSpool(
+            work,
+            engine,
+            lambda: None,
+            thread_engine=thread_engine,
+            on_set_aside=lambda activity_id, why: reasons.append((activity_id, why)),
+        )
+        try:
+            stored = await spool.drain()
+        except BaseException:
+            for name in sequence_files(work):  # the files the drain did not finish
+                damaged += _give_back(work / name, directory)
+            raise
+        finally:
+            try:
+                damaged += _give_back(work / FAILED, directory)
+            finally:
+                await spool.stop()
+            with contextlib.suppress(OSError):
+                work.rmdir()
+        refused = len(reasons)
+        return RetryOutcome(
+            tried, stored, refused, tried - stored - refused, tuple(reasons), damaged
+        )
+
+
+def _take(directory: Path, work: Path) -> tuple[int, int]:
+    """Copy failed.spool's whole records into ``work`` (beside what a crashed retry left)
+    and empty it; the number of records in ``work`` and of damaged bytes kept aside."""
+    work.mkdir(exist_ok=True)
+    damaged = _give_back(work / FAILED, directory)  # a crashed retry's refusals
+    taken = sequence_files(work)
+    number = max((int(name[:12]) for name in taken), default=0)
+    try:
+        fd = os.open(directory / FAILED, os.O_RDWR)
+    except FileNotFoundError:
+        fd = None
+    if fd is not None:
+        try:
+            lock_file(fd)
+            records, stretches = salvage(_read_all(fd))
+            if records:
+                number += 1
+                taken.append(f"{number:012d}.spool")
+                append_whole(work / taken[-1], _encoded(records))
+            damaged += _keep_damaged(directory, stretches)
+            os.ftruncate(fd, 0)  # the node's next append starts it afresh
+        finally:
+            os.close(fd)
+    tried = 0
+    for name in taken:
+        # A file a crash cut off is rewritten whole: the spool's drain would skip the rest.
+        records, stretches = salvage((work / name).read_bytes())
+        if stretches:
+            (work / "rewrite.tmp").write_bytes(_encoded(records))
+            os.replace(work / "rewrite.tmp", work / name)
+            damaged += _keep_damaged(directory, stretches)
+        tried += len(records)
+    if not tried:
+        for name in taken:
+            (work / name).unlink()
+        work.rmdir()
+    return tried, damaged
+
+
+def _encoded(records: list[tuple[dict[str, Any], bytes]]) -> bytes:
+    return b"".join(encode(meta, body) for meta, body in records)
+
+
+def _give_back(source: Path, directory: Path) -> int:
+    """Append ``source``'s whole records to ``directory``'s failed.spool (its unreadable
+    stretches to failed.damaged), then delete it; the number of damaged bytes."""
+    try:
+        data = source.read_bytes()
+    except FileNotFoundError:
+        return 0
+    records, stretches = salvage(data)
+    if records:
+        append_whole(directory / FAILED, _encoded(records))
+    damaged = _keep_damaged(directory, stretches)
+    source.unlink()
+    return damaged
+
+
+def _keep_damaged(directory: Path, stretches: list[bytes]) -> int:
+    if stretches:
+        append_whole(directory / DAMAGED, b"".join(stretches))
+    return sum(map(len, stretches))
+
+
+def _read_all(fd: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := os.pread(fd, 1 << 20, size):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+@contextlib.contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory / RETRY_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RetryBusy("another retry of the set-aside activities is running") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def describe_outcome(outcome: RetryOutcome) -> list[str]:
+    """The lines `bibnetz inbox --retry-set-aside` prints."""
+    lines: list[str] = []
+    if outcome.tried:
+        lines.append(
+            f"Tried {outcome.tried} set-aside activities again: {outcome.stored} stored "
+            f"(the node processes them), {outcome.refused} refused again (still set aside)"
+            + (f", {outcome.duplicates} second copies dropped." if outcome.duplicates else ".")
+        )
+        for activity_id, why in outcome.reasons:
+            lines.append(f"  {activity_id}: {why.splitlines()[0] if why else why}")
+    else:
+        lines.append("Nothing was set aside: nothing to try again.")
+    if outcome.damaged_bytes:
+        lines.append(
+            f"{outcome.damaged_bytes} bytes that a crash left unreadable were kept in {DAMAGED}."
+        )
+    return lines
