@@ -31,7 +31,6 @@ import asyncio
 import contextlib
 import errno
 import fcntl
-import io
 import logging
 import os
 import re
@@ -355,7 +354,7 @@ class InboxSpool:
             except Exception as exc:
                 if not await self._refused_for_good(exc):
                     raise
-                self._set_aside(record, exc)
+                await self._set_aside(record, exc)
         return stored
 
     async def _refused_for_good(self, exc: Exception) -> bool:
@@ -381,12 +380,13 @@ class InboxSpool:
     def _insert_rows(self, rows: list[dict[str, Any]], conn: Connection) -> None:
         conn.execute(self._insert, rows)
 
-    def _set_aside(self, record: tuple[dict[str, Any], bytes], exc: Exception) -> None:
+    async def _set_aside(self, record: tuple[dict[str, Any], bytes], exc: Exception) -> None:
         meta, body = record
         activity_id = str(meta.get("id"))
         if activity_id in self._set_aside_ids:
             return  # set aside by an earlier attempt at this file
-        append_whole(self.directory / FAILED, encode(meta, body))  # OSError: drain again
+        # In a thread: the append may wait for failed.spool's lock (a retry holds it).
+        await asyncio.to_thread(append_whole, self.directory / FAILED, encode(meta, body))
         self._set_aside_ids.add(activity_id)
         log.error(
             "inbox activity %s cannot be stored and was set aside in %s: %s",
@@ -472,21 +472,24 @@ def _write_whole(fd: int, data: bytes, start: int) -> None:
         raise
 
 
-def append_whole(path: Path, data: bytes) -> None:
+def append_whole(path: Path, data: bytes, *, fsync: bool = False) -> None:
     """Append ``data`` to ``path`` whole or not at all, holding the file's lock (``failed.spool``
-    is appended to by the node and by `bibnetz inbox --retry-set-aside`, which empties it)."""
+    is appended to by the node and by `bibnetz inbox --retry-set-aside`, which empties it);
+    ``fsync``: on disk before returning."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         lock_file(fd)
         _write_whole(fd, data, os.fstat(fd).st_size)  # the size under the lock
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)  # and with it the lock
 
 
-def lock_file(fd: int, wait: float = LOCK_SECONDS) -> None:
-    """Take ``fd``'s exclusive lock (released when it is closed); OSError after ``wait``
-    seconds, so a stuck holder cannot block the caller for good."""
-    deadline = time.monotonic() + wait
+def lock_file(fd: int) -> None:
+    """Take ``fd``'s exclusive lock (released when it is closed); OSError after
+    ``LOCK_SECONDS``, so a stuck holder cannot block the caller for good."""
+    deadline = time.monotonic() + LOCK_SECONDS
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -500,35 +503,47 @@ def lock_file(fd: int, wait: float = LOCK_SECONDS) -> None:
 def salvage(data: bytes) -> tuple[list[tuple[dict[str, Any], bytes]], list[bytes]]:
     """The whole records in a spool file's bytes, and the damaged stretches between them.
 
-    A record cut off by a crash is followed by what was appended after the restart: reading
-    resumes where the next whole record starts (its lengths, meta, body and newline must
-    all match, so a stretch of the torn record's body is not taken for one)."""
+    A record cut off by a crash is followed by what was appended after the restart (in
+    ``failed.spool``, which outlives restarts): reading resumes where the next whole record
+    starts. A record counts as whole only if its body is the JSON object its meta names
+    (the inbox spools nothing else): a torn record whose length happens to reach past the
+    records after it reads like one, but its body is not that JSON.
+    """
     records: list[tuple[dict[str, Any], bytes]] = []
     damaged: list[bytes] = []
-    stream = io.BytesIO(data)
-    while True:
-        try:
-            records.extend(read_records(stream))
-            return records, damaged
-        except _Unreadable as torn:
-            resume = _next_record(data, torn.offset)
-            damaged.append(data[torn.offset : resume])
-            stream.seek(resume)
+    at = 0
+    while at < len(data):
+        found = _record_at(data, at)
+        if found is not None:
+            records.append(found[0])
+            at = found[1]
+            continue
+        resume = at + 1
+        while resume < len(data) and _record_at(data, resume) is None:
+            match = _HEADER.search(data, resume + 1)
+            resume = match.start() if match else len(data)
+        damaged.append(data[at:resume])
+        at = resume
+    return records, damaged
 
 
-def _next_record(data: bytes, after: int) -> int:
-    """Where the first whole record after offset ``after`` starts (the end if none does).
-    A torn record ends without a newline, so the next one can start anywhere after it."""
-    at = after + 1
-    while (found := _HEADER.search(data, at)) is not None:
-        stream = io.BytesIO(data)
-        stream.seek(found.start())
-        try:
-            next(read_records(stream), None)
-            return found.start()
-        except _Unreadable:
-            at = found.start() + 1
-    return len(data)
+def _record_at(data: bytes, start: int) -> tuple[tuple[dict[str, Any], bytes], int] | None:
+    """The whole record starting at ``start`` and where the next one starts, or None."""
+    header = _HEADER.match(data, start)
+    if header is None:
+        return None
+    head_length, body_length = map(int, header.group().split())
+    end = header.end() + head_length + body_length
+    if head_length > MAX_META_BYTES or end >= len(data) or data[end : end + 1] != b"\n":
+        return None  # lengths beyond the data: no need to read it
+    try:
+        meta = orjson.loads(data[header.end() : header.end() + head_length])
+        doc = loads_exact(data[header.end() + head_length : end])
+    except ValueError:  # orjson's JSONDecodeError is one too
+        return None
+    if not (isinstance(meta, dict) and isinstance(doc, dict)) or doc.get("id") != meta.get("id"):
+        return None
+    return (meta, data[header.end() + head_length : end]), end + 1
 
 
 def _insert_ignoring_duplicates(dialect: str) -> Any:

@@ -5,9 +5,11 @@ The spool sets a record aside in ``failed.spool`` when the database refuses it f
 version refused, a library restored, an error taken for the record's that was not), the
 operator stores them with this. It works beside a running node:
 
-- holding ``failed.spool``'s lock (the node appends under it too), its whole records are
-  copied to ``inbox-spool/retry/<n>.spool``, stretches a crash left unreadable are kept in
-  ``failed.damaged``, and ``failed.spool`` is emptied;
+- holding ``failed.spool``'s lock (the node appends under it too, in a thread, so its
+  event loop goes on), its bytes are copied to ``inbox-spool/retry/<n>.spool`` and synced
+  to disk, and ``failed.spool`` is emptied; then, without the lock, each file there is
+  rewritten to its whole records (``salvage``) and the stretches a crash left unreadable
+  are kept in ``failed.damaged``;
 - the records are stored as the spool stores them (deduplicated by activity id, one at a
   time where a batch fails); the running node's processor finds the new rows at its next
   poll (``delivery_poll_seconds``), a stopped node at its start;
@@ -49,15 +51,20 @@ class RetryBusy(Exception):
     """Another retry of the set-aside activities is running."""
 
 
+class SpoolFilesError(Exception):
+    """The spool's files could not be read or written (the disk, not the database)."""
+
+
 @dataclass(frozen=True)
 class RetryOutcome:
-    """How a retry went. ``stored`` includes activities already in the table; ``duplicates``
-    are second copies of an activity refused again (its first copy stays set aside)."""
+    """How a retry went, in distinct activities: ``stored`` includes those already in the
+    table; ``copies`` counts the records beyond the first of one activity (a crash can
+    leave two), which are dropped."""
 
     tried: int
     stored: int
     refused: int
-    duplicates: int
+    copies: int
     reasons: tuple[tuple[str, str], ...]  # (activity id, why) of those refused again
     damaged_bytes: int  # unreadable stretches moved to failed.damaged
 
@@ -73,12 +80,13 @@ async def retry_set_aside(
 ) -> RetryOutcome:
     """Store the records of ``directory``'s ``failed.spool`` (see the module's docstring).
 
-    Raises RetryBusy, or the database's (or the disk's) error; the records not stored are
+    Raises RetryBusy, SpoolFilesError, or the database's error; the records not stored are
     then back in ``failed.spool``, or still in ``retry/`` for the next retry."""
     with _locked(directory):
         work = directory / RETRY_DIR
-        tried, damaged = _take(directory, work)
-        if not tried:
+        with _files():
+            records, activities, damaged = _take(directory, work)
+        if not records:
             return RetryOutcome(0, 0, 0, 0, (), damaged)
         reasons: list[tuple[str, str]] = []
         spool = InboxSpool(
@@ -89,61 +97,68 @@ async def retry_set_aside(
             on_set_aside=lambda activity_id, why: reasons.append((activity_id, why)),
         )
         try:
-            stored = await spool.drain()
+            await spool.drain()
         except BaseException:
-            for name in sequence_files(work):  # the files the drain did not finish
-                damaged += _give_back(work / name, directory)
+            with _files():
+                for name in sequence_files(work):  # the files the drain did not finish
+                    damaged += _give_back(work / name, directory)
             raise
         finally:
             try:
-                damaged += _give_back(work / FAILED, directory)
+                with _files():
+                    damaged += _give_back(work / FAILED, directory)
             finally:
                 await spool.stop()
             with contextlib.suppress(OSError):
                 work.rmdir()
         refused = len(reasons)
         return RetryOutcome(
-            tried, stored, refused, tried - stored - refused, tuple(reasons), damaged
+            activities,
+            activities - refused,
+            refused,
+            records - activities,
+            tuple(reasons),
+            damaged,
         )
 
 
-def _take(directory: Path, work: Path) -> tuple[int, int]:
-    """Copy failed.spool's whole records into ``work`` (beside what a crashed retry left)
-    and empty it; the number of records in ``work`` and of damaged bytes kept aside."""
+def _take(directory: Path, work: Path) -> tuple[int, int, int]:
+    """Move failed.spool's bytes into ``work`` (beside what a crashed retry left), each
+    file there rewritten to its whole records; the numbers of records, of distinct
+    activities and of damaged bytes kept aside."""
     work.mkdir(exist_ok=True)
+    for stale in work.glob("*.tmp"):  # a crashed retry's unfinished copy
+        stale.unlink()
     damaged = _give_back(work / FAILED, directory)  # a crashed retry's refusals
-    taken = sequence_files(work)
-    number = max((int(name[:12]) for name in taken), default=0)
+    number = max((int(name[:12]) for name in sequence_files(work)), default=0)
     try:
         fd = os.open(directory / FAILED, os.O_RDWR)
     except FileNotFoundError:
         fd = None
     if fd is not None:
         try:
+            # Only copying under the lock: the node's appends wait for it.
             lock_file(fd)
-            records, stretches = salvage(_read_all(fd))
-            if records:
-                number += 1
-                taken.append(f"{number:012d}.spool")
-                append_whole(work / taken[-1], _encoded(records))
-            damaged += _keep_damaged(directory, stretches)
-            os.ftruncate(fd, 0)  # the node's next append starts it afresh
+            if data := _read_all(fd):
+                _write_durably(work / f"{number + 1:012d}.spool", data)
+            os.ftruncate(fd, 0)  # lost in a power cut, it leaves copies: counted, dropped
         finally:
             os.close(fd)
-    tried = 0
+    records, activities = 0, set[str]()
+    taken = sequence_files(work)
     for name in taken:
-        # A file a crash cut off is rewritten whole: the spool's drain would skip the rest.
-        records, stretches = salvage((work / name).read_bytes())
+        # Rewritten whole: the spool's drain would skip what follows a torn record.
+        whole, stretches = salvage((work / name).read_bytes())
         if stretches:
-            (work / "rewrite.tmp").write_bytes(_encoded(records))
-            os.replace(work / "rewrite.tmp", work / name)
             damaged += _keep_damaged(directory, stretches)
-        tried += len(records)
-    if not tried:
+            _write_durably(work / name, _encoded(whole))
+        records += len(whole)
+        activities.update(str(meta.get("id")) for meta, _body in whole)
+    if not records:
         for name in taken:
             (work / name).unlink()
         work.rmdir()
-    return tried, damaged
+    return records, len(activities), damaged
 
 
 def _encoded(records: list[tuple[dict[str, Any], bytes]]) -> bytes:
@@ -152,14 +167,15 @@ def _encoded(records: list[tuple[dict[str, Any], bytes]]) -> bytes:
 
 def _give_back(source: Path, directory: Path) -> int:
     """Append ``source``'s whole records to ``directory``'s failed.spool (its unreadable
-    stretches to failed.damaged), then delete it; the number of damaged bytes."""
+    stretches to failed.damaged), on disk before ``source`` is deleted; the number of
+    damaged bytes."""
     try:
         data = source.read_bytes()
     except FileNotFoundError:
         return 0
     records, stretches = salvage(data)
     if records:
-        append_whole(directory / FAILED, _encoded(records))
+        append_whole(directory / FAILED, _encoded(records), fsync=True)
     damaged = _keep_damaged(directory, stretches)
     source.unlink()
     return damaged
@@ -167,8 +183,36 @@ def _give_back(source: Path, directory: Path) -> int:
 
 def _keep_damaged(directory: Path, stretches: list[bytes]) -> int:
     if stretches:
-        append_whole(directory / DAMAGED, b"".join(stretches))
+        append_whole(directory / DAMAGED, b"".join(stretches), fsync=True)
     return sum(map(len, stretches))
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Create or replace ``path`` with ``data``, on disk (with its directory entry) before
+    returning."""
+    partial = path.with_name(path.name + ".tmp")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(partial, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+@contextlib.contextmanager
+def _files() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise SpoolFilesError(f"cannot read or write {exc.filename or 'the spool'}: {exc}") from exc
 
 
 def _read_all(fd: int) -> bytes:
@@ -201,7 +245,7 @@ def describe_outcome(outcome: RetryOutcome) -> list[str]:
         lines.append(
             f"Tried {outcome.tried} set-aside activities again: {outcome.stored} stored "
             f"(the node processes them), {outcome.refused} refused again (still set aside)"
-            + (f", {outcome.duplicates} second copies dropped." if outcome.duplicates else ".")
+            + (f", {outcome.copies} extra copies dropped." if outcome.copies else ".")
         )
         for activity_id, why in outcome.reasons:
             lines.append(f"  {activity_id}: {why.splitlines()[0] if why else why}")

@@ -152,7 +152,12 @@ def inbox_cmd(
 
 def _retry_set_aside(settings: Settings, spool_dir: Path) -> None:
     from federation.spool import describe
-    from federation.spool_retry import RetryBusy, describe_outcome, retry_set_aside
+    from federation.spool_retry import (
+        RetryBusy,
+        SpoolFilesError,
+        describe_outcome,
+        retry_set_aside,
+    )
 
     async def work() -> Any:
         async with open_node(settings) as sessionmaker:
@@ -168,15 +173,15 @@ def _retry_set_aside(settings: Settings, spool_dir: Path) -> None:
         outcome = run_async(work())
     except RetryBusy as exc:
         raise click.ClickException(str(exc)) from None
-    except SQLAlchemyError as exc:
+    except SpoolFilesError as exc:
+        raise click.ClickException(
+            f"{exc}. Nothing was deleted: what was not stored is in failed.spool or, until "
+            "the next retry, in retry/."
+        ) from exc
+    except (SQLAlchemyError, OSError) as exc:  # OSError: a connection refused or reset
         raise click.ClickException(
             f"the database did not take them now ({describe(exc)}). What was not stored is "
             "set aside again (some may be stored already); trying again later is safe."
-        ) from exc
-    except OSError as exc:
-        raise click.ClickException(
-            f"cannot read or write the inbox spool ({describe(exc)}). Nothing was deleted: "
-            "what was not stored is in failed.spool or, until the next retry, in retry/."
         ) from exc
     finally:
         spool_log.removeFilter(not_a_refusal)

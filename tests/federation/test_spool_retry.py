@@ -3,6 +3,8 @@ refuses again stays set aside, and a database that is away loses none of them.""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
 import threading
@@ -23,6 +25,7 @@ from federation.spool_retry import (
     RETRY_LOCK,
     RetryBusy,
     RetryOutcome,
+    SpoolFilesError,
     _locked,
     retry_set_aside,
 )
@@ -43,6 +46,14 @@ def record(n: int, library: int | None = None) -> bytes:
         "received": utcnow().isoformat(),
     }
     return encode(meta, json.dumps({"id": activity_id, "type": "Create"}).encode())
+
+
+def json_record(n: int, library: int | None = None) -> tuple[dict[str, Any], bytes]:
+    """What InboxSpool.append takes: meta and body of the n-th Create."""
+    data = record(n, library)
+    head_length = int(data.split(b" ", 1)[0])
+    start = data.index(b"\n") + 1
+    return json.loads(data[start : start + head_length]), data[start + head_length : -1]
 
 
 def ids(*numbers: int) -> list[str]:
@@ -76,7 +87,7 @@ async def store_one(sessionmaker: Sessions, n: int) -> None:
 
 
 def counts(outcome: RetryOutcome) -> tuple[int, int, int, int]:
-    return outcome.tried, outcome.stored, outcome.refused, outcome.duplicates
+    return outcome.tried, outcome.stored, outcome.refused, outcome.copies
 
 
 class ShuttingDown(Exception):
@@ -129,9 +140,88 @@ async def test_a_second_copy_of_a_refused_activity_is_not_counted_as_stored(
     spool_dir.mkdir()
     (spool_dir / FAILED).write_bytes(record(2, library=999_999) * 2 + record(1))
     outcome = await retry_set_aside(spool_dir, engine_of(sessionmaker))
-    assert counts(outcome) == (3, 1, 1, 1)
+    assert counts(outcome) == (2, 1, 1, 1)
     assert await stored(sessionmaker) == ids(1)
     assert set_aside(spool_dir) == ids(2)
+
+
+async def test_a_torn_record_that_reads_like_a_whole_one_hides_nothing(
+    sessionmaker: Sessions, tmp_path: Path
+) -> None:
+    """A record cut off in its body, whose length reaches exactly to the end of the record
+    after it: read by its lengths alone it swallows that record. Its body is not the JSON
+    its meta names, so it is a damaged stretch and the record after it is tried."""
+    spool_dir = tmp_path / "inbox-spool"
+    spool_dir.mkdir()
+    activity_id = ids(1)[0]
+    meta = {"id": activity_id, "type": "Create", "actor": ACTOR, "library": None,
+            "received": utcnow().isoformat()}  # fmt: skip
+    body = json.dumps({"id": activity_id, "type": "Create", "pad": "x" * 500}).encode()
+    whole = encode(meta, body)
+    after = record(2)
+    torn = whole[: len(whole) - len(after)]  # its body's length ends before after's b"\n"
+    assert [m["id"] for m, _ in read_records(io.BytesIO(torn + after))] == ids(1)  # swallowed
+    (spool_dir / FAILED).write_bytes(torn + after + record(3))
+    outcome = await retry_set_aside(spool_dir, engine_of(sessionmaker))
+    assert counts(outcome) == (2, 2, 0, 0)
+    assert await stored(sessionmaker) == ids(2, 3)
+    assert (spool_dir / DAMAGED).read_bytes() == torn
+
+
+async def test_a_retry_waits_for_failed_spools_lock_and_takes_nothing_without_it(
+    sessionmaker: Sessions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("federation.spool.LOCK_SECONDS", 0.05)
+    spool_dir = tmp_path / "inbox-spool"
+    spool_dir.mkdir()
+    (spool_dir / FAILED).write_bytes(record(1))
+    holder = os.open(spool_dir / FAILED, os.O_RDWR)
+    try:
+        lock_file(holder)
+        with pytest.raises(SpoolFilesError, match="locked by another process"):
+            await retry_set_aside(spool_dir, engine_of(sessionmaker))
+    finally:
+        os.close(holder)
+    assert set_aside(spool_dir) == ids(1)
+    assert await stored(sessionmaker) == []
+    outcome = await retry_set_aside(spool_dir, engine_of(sessionmaker))
+    assert counts(outcome) == (1, 1, 0, 0)
+
+
+async def test_a_stale_partial_copy_is_removed(sessionmaker: Sessions, tmp_path: Path) -> None:
+    """A retry killed while copying left retry/<n>.spool.tmp (failed.spool still holds
+    its records): the next retry deletes it and takes failed.spool."""
+    spool_dir = tmp_path / "inbox-spool"
+    (spool_dir / RETRY_DIR).mkdir(parents=True)
+    (spool_dir / RETRY_DIR / "000000000001.spool.tmp").write_bytes(record(1)[:20])
+    (spool_dir / FAILED).write_bytes(record(1))
+    outcome = await retry_set_aside(spool_dir, engine_of(sessionmaker))
+    assert counts(outcome) == (1, 1, 0, 0)
+    assert not (spool_dir / RETRY_DIR).exists()
+
+
+async def test_the_node_keeps_serving_while_a_retry_holds_the_lock(
+    sessionmaker: Sessions, tmp_path: Path
+) -> None:
+    """The node sets a record aside while a retry holds failed.spool's lock: the append
+    waits in a thread, the event loop goes on, and the record lands once the lock is free."""
+    spool_dir = tmp_path / "inbox-spool"
+    spool = InboxSpool(spool_dir, engine_of(sessionmaker), lambda: None)
+    try:
+        spool.append(*json_record(1, library=999_999))
+        (spool_dir / FAILED).touch()
+        holder = os.open(spool_dir / FAILED, os.O_RDWR)
+        lock_file(holder)
+        draining = asyncio.create_task(spool.drain())
+        started = time.monotonic()
+        await asyncio.sleep(0.2)
+        assert time.monotonic() - started < 1.0
+        assert not draining.done()
+        os.close(holder)
+        await asyncio.wait_for(draining, 5)
+        assert set_aside(spool_dir) == ids(1)
+    finally:
+        await spool.stop()
 
 
 async def test_nothing_set_aside_is_nothing_to_do(sessionmaker: Sessions, tmp_path: Path) -> None:
@@ -274,8 +364,16 @@ def test_the_report_counts_what_an_unfinished_retry_holds(
 
 
 @pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("INSERT", {}, ShuttingDown("terminating connection")),
+        ConnectionRefusedError(111, "Connection refused"),  # what asyncpg raises, an OSError
+    ],
+    ids=["operational-error", "connection-refused"],
+)
 def test_the_command_says_what_happened_when_the_database_is_away(
-    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     data = tmp_path / "node"
     spool_dir = data / "inbox-spool"
@@ -283,7 +381,7 @@ def test_the_command_says_what_happened_when_the_database_is_away(
     (spool_dir / FAILED).write_bytes(record(1))
 
     def away(self: InboxSpool, rows: list[dict[str, Any]], conn: Connection) -> None:
-        raise OperationalError("INSERT", {}, ShuttingDown("terminating connection"))
+        raise error
 
     monkeypatch.setattr(InboxSpool, "_insert_rows", away)
     result = CliRunner().invoke(
