@@ -81,11 +81,12 @@ async def inbox_status(session: AsyncSession, spool_dir: Path, *, limit: int = 2
         waiting += 1
         oldest = oldest or str(meta.get("received"))
     # failed.spool, and the files of a retry that did not finish (they hold them meanwhile)
-    aside = [
-        _set_aside(meta)
-        for path in [spool_dir / FAILED, *retry_paths(spool_dir)]
-        for meta, _body in _records(path)
-    ]
+    by_id: dict[str, SetAside] = {}  # an activity a crash left twice counts once
+    for path in [spool_dir / FAILED, *retry_paths(spool_dir)]:
+        for meta, _body in _records(path):
+            item = _set_aside(meta)
+            by_id.setdefault(item.ap_id, item)
+    aside = list(by_id.values())
     unprocessed = await session.scalar(
         select(func.count()).select_from(InboxActivity).where(InboxActivity.processed_at.is_(None))
     )

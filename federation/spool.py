@@ -228,6 +228,7 @@ class InboxSpool:
         settle: float = 0.05,
         max_delay: float = 2.0,
         on_set_aside: Callable[[str, str], None] | None = None,
+        sync_set_aside: bool = False,
     ) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -237,6 +238,8 @@ class InboxSpool:
         self._runner = KeptRunner(engine, thread_engine, lock, "inbox-spool")
         self._on_stored = on_stored
         self._on_set_aside = on_set_aside  # (activity id, reason), after the log line
+        # fsync each record set aside (a retry deletes its synced copy of it right after)
+        self._sync_set_aside = sync_set_aside
         self._settle, self._max_delay = settle, max_delay
         self._fd: int | None = None
         self._size = 0  # bytes in the current file, all of them whole records
@@ -386,7 +389,11 @@ class InboxSpool:
         if activity_id in self._set_aside_ids:
             return  # set aside by an earlier attempt at this file
         # In a thread: the append may wait for failed.spool's lock (a retry holds it).
-        await asyncio.to_thread(append_whole, self.directory / FAILED, encode(meta, body))
+        await asyncio.to_thread(
+            partial(append_whole, fsync=self._sync_set_aside),
+            self.directory / FAILED,
+            encode(meta, body),
+        )
         self._set_aside_ids.add(activity_id)
         log.error(
             "inbox activity %s cannot be stored and was set aside in %s: %s",

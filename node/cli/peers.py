@@ -4,6 +4,7 @@ reports."""
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -178,10 +179,15 @@ def _retry_set_aside(settings: Settings, spool_dir: Path) -> None:
             f"{exc}. Nothing was deleted: what was not stored is in failed.spool or, until "
             "the next retry, in retry/."
         ) from exc
-    except (SQLAlchemyError, OSError) as exc:  # OSError: a connection refused or reset
+    except (SQLAlchemyError, ConnectionError, socket.gaierror, TimeoutError) as exc:
         raise click.ClickException(
             f"the database did not take them now ({describe(exc)}). What was not stored is "
             "set aside again (some may be stored already); trying again later is safe."
+        ) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"could not finish ({describe(exc)}). Nothing was deleted: what was not stored "
+            "is in failed.spool or, until the next retry, in retry/; trying again is safe."
         ) from exc
     finally:
         spool_log.removeFilter(not_a_refusal)

@@ -357,6 +357,7 @@ def test_the_report_counts_what_an_unfinished_retry_holds(
     work.mkdir(parents=True)
     (work / "000000000001.spool").write_bytes(record(1))
     (work / FAILED).write_bytes(record(2))
+    (data / "inbox-spool" / FAILED).write_bytes(record(1))  # a second copy: counted once
     env = {"BIBNETZ_DATABASE_URL": database_url}
     result = CliRunner().invoke(main, ["--data", str(data), "inbox"], env=env)
     assert result.exit_code == 0, result.output
