@@ -177,16 +177,11 @@ def spooled(directory: Path) -> Iterator[dict[str, Any]]:
     the node stores and deletes meanwhile is left out."""
     for name in [*sequence_files(directory), CURRENT]:
         try:
-            for meta, _body in whole_records(directory / name):
-                yield meta
+            with (directory / name).open("rb") as stream, contextlib.suppress(_Unreadable):
+                for meta, _body in read_records(stream):
+                    yield meta
         except FileNotFoundError:
             continue
-
-
-def whole_records(path: Path) -> Iterator[tuple[dict[str, Any], bytes]]:
-    """The records of a spool file up to one that is torn (or still being written)."""
-    with path.open("rb") as stream, contextlib.suppress(_Unreadable):
-        yield from read_records(stream)
 
 
 def to_rows(records: list[tuple[dict[str, Any], bytes]]) -> list[dict[str, Any]]:
@@ -269,7 +264,7 @@ class InboxSpool:
                 )
                 self._size = 0
             try:
-                _write_whole(self._fd, data, self._size)
+                write_whole(self._fd, data, self._size)
             except OSError:
                 # Cut back (or, failing that, ended by the next append's new file, where
                 # the reader skips the part).
@@ -466,7 +461,7 @@ def _probe(conn: Connection) -> None:
     conn.exec_driver_sql("SELECT 1")
 
 
-def _write_whole(fd: int, data: bytes, start: int) -> None:
+def write_whole(fd: int, data: bytes, start: int) -> None:
     """Write ``data`` at the end of ``fd``'s file, which is ``start`` bytes long: whole, or
     cut back to ``start`` again (if the cut fails too, the part stays and OSError is raised)."""
     view = memoryview(data)
@@ -486,7 +481,7 @@ def append_whole(path: Path, data: bytes, *, fsync: bool = False) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         lock_file(fd)
-        _write_whole(fd, data, os.fstat(fd).st_size)  # the size under the lock
+        write_whole(fd, data, os.fstat(fd).st_size)  # the size under the lock
         if fsync:
             os.fsync(fd)
     finally:

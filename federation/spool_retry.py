@@ -45,6 +45,7 @@ from federation.spool import (
     lock_file,
     salvage,
     sequence_files,
+    write_whole,
 )
 
 RETRY_DIR, RETRY_LOCK, DAMAGED = "retry", "retry.lock", "failed.damaged"
@@ -199,9 +200,7 @@ def _write_durably(path: Path, data: bytes) -> None:
     partial = path.with_name(path.name + ".tmp")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_whole(fd, data, 0)
         os.fsync(fd)
     finally:
         os.close(fd)
