@@ -232,7 +232,7 @@ class InboxSpool:
         # SQLite: the lock is the node's write lock, shared with its other writers.
         self._runner = KeptRunner(engine, thread_engine, lock, "inbox-spool")
         self._on_stored = on_stored
-        self._on_set_aside = on_set_aside  # (activity id, reason), after the log line
+        self._on_set_aside = on_set_aside  # (activity id, reason), instead of the log line
         # fsync each record set aside (a retry deletes its synced copy of it right after)
         self._sync_set_aside = sync_set_aside
         self._settle, self._max_delay = settle, max_delay
@@ -390,12 +390,13 @@ class InboxSpool:
             encode(meta, body),
         )
         self._set_aside_ids.add(activity_id)
+        if self._on_set_aside is not None:
+            self._on_set_aside(activity_id, describe(exc))
+            return
         log.error(
             "inbox activity %s cannot be stored and was set aside in %s: %s",
             activity_id, self.directory / FAILED, describe(exc),
         )  # fmt: skip
-        if self._on_set_aside is not None:
-            self._on_set_aside(activity_id, describe(exc))
 
     # --- the background task --------------------------------------------------------------
 

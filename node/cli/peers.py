@@ -3,7 +3,6 @@ reports."""
 
 from __future__ import annotations
 
-import logging
 import socket
 from pathlib import Path
 from typing import Any
@@ -164,12 +163,6 @@ def _retry_set_aside(settings: Settings, spool_dir: Path) -> None:
         async with open_node(settings) as sessionmaker:
             return await retry_set_aside(spool_dir, sessionmaker.kw["bind"])
 
-    # Refusals are listed with the outcome; the spool's own log line would repeat them.
-    def not_a_refusal(record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("inbox activity %s cannot be stored")
-
-    spool_log = logging.getLogger("federation.spool")
-    spool_log.addFilter(not_a_refusal)
     try:
         outcome = run_async(work())
     except RetryBusy as exc:
@@ -189,8 +182,6 @@ def _retry_set_aside(settings: Settings, spool_dir: Path) -> None:
             f"could not finish ({describe(exc)}). Nothing was deleted: what was not stored "
             "is in failed.spool or, until the next retry, in retry/; trying again is safe."
         ) from exc
-    finally:
-        spool_log.removeFilter(not_a_refusal)
     click.echo("\n".join(describe_outcome(outcome)) + "\n")
 
 
