@@ -36,7 +36,8 @@ Sessions = async_sessionmaker[AsyncSession]
 ACTOR = "https://peer.example/users/a"
 
 
-def record(n: int, library: int | None = None) -> bytes:
+def parts(n: int, library: int | None = None) -> tuple[dict[str, Any], bytes]:
+    """Meta and body of the n-th Create, as InboxSpool.append takes them."""
     activity_id = f"https://peer.example/activities/{n}"
     meta = {
         "id": activity_id,
@@ -45,15 +46,12 @@ def record(n: int, library: int | None = None) -> bytes:
         "library": library,
         "received": utcnow().isoformat(),
     }
-    return encode(meta, json.dumps({"id": activity_id, "type": "Create"}).encode())
+    return meta, json.dumps({"id": activity_id, "type": "Create"}).encode()
 
 
-def json_record(n: int, library: int | None = None) -> tuple[dict[str, Any], bytes]:
-    """What InboxSpool.append takes: meta and body of the n-th Create."""
-    data = record(n, library)
-    head_length = int(data.split(b" ", 1)[0])
-    start = data.index(b"\n") + 1
-    return json.loads(data[start : start + head_length]), data[start + head_length : -1]
+def record(n: int, library: int | None = None) -> bytes:
+    """The spool record of the n-th Create."""
+    return encode(*parts(n, library))
 
 
 def ids(*numbers: int) -> list[str]:
@@ -208,7 +206,7 @@ async def test_the_node_keeps_serving_while_a_retry_holds_the_lock(
     spool_dir = tmp_path / "inbox-spool"
     spool = InboxSpool(spool_dir, engine_of(sessionmaker), lambda: None)
     try:
-        spool.append(*json_record(1, library=999_999))
+        spool.append(*parts(1, library=999_999))
         (spool_dir / FAILED).touch()
         holder = os.open(spool_dir / FAILED, os.O_RDWR)
         lock_file(holder)
