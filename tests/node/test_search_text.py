@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from node.search import text as text_module
@@ -188,6 +190,35 @@ def test_indexed_snippets_ignore_tag_tokens_and_fall_back_where_words_differ(
     assert len(fallbacks) == 1
     indexed_snippet(_sources("", "Das Café im Erdgeschoß wird zum Makerspace."), query)
     assert len(fallbacks) == 1  # composed accents and ß: the fast path
+
+
+def _markdown_like(rng: random.Random, words: int) -> str:
+    """Words with Markdown markup, line breaks, tabs, no-break spaces and punctuation between
+    and around them: everything the snippet cleans (no link targets: those fall back)."""
+    vocabulary = ("Lesesommer", "Makerspace", "Kita", "Gebäude", "Straße", "und", "die", "ein")
+    gaps = (" ", "  ", "\n\n", "\t", "\u00a0", " **", "** ", "_", " # ", "`", " > ", "|",
+            "~~", " [", "] ", ", ", ". ", " – ", "-", "*\n", " \n ")  # fmt: skip
+    parts = [rng.choice(("", "# ", "> ", "**", " "))]
+    for _ in range(words):
+        parts += [rng.choice(vocabulary), rng.choice(gaps)]
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("words", [5, 30])
+def test_indexed_snippets_equal_plain_snippets_around_markup_and_odd_spaces(words: int) -> None:
+    rng = random.Random(4)
+    queries = [parse_query(q) for q in ("Makerspace", "lese*", '"die Kita"', "Gebaude", "x")]
+    marked = 0
+    for _ in range(400):
+        summary, body = _markdown_like(rng, rng.randint(0, 6)), _markdown_like(rng, 60)
+        for query in queries:
+            expected = snippet([summary, body], query, words)
+            assert indexed_snippet(_sources(summary, body), query, words) == expected, (
+                summary,
+                body,
+            )
+            marked += "<mark>" in expected
+    assert marked > 1000  # most found something to mark, the rest show the opening words
 
 
 @pytest.mark.parametrize(
