@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from node.db import create_thread_engine
 from node.search import (
@@ -20,6 +23,8 @@ from node.search import (
     UnknownLibrary,
     search,
 )
+from node.search import query as query_module
+from node.search import searcher as searcher_module
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -66,10 +71,11 @@ async def test_searcher_gives_what_the_session_gives(corpus: Sessions, query: Se
             expected = await search(session, query)
         found = await searcher.search(query)
         if reader is not None:  # SQLite: the worker thread's connection did the work
-            assert reader.pool.checkedin() >= 1  # type: ignore[attr-defined]
+            assert reader.pool.checkedout() == 1  # type: ignore[attr-defined]  # and is kept
     finally:
         searcher.close()
         if reader is not None:
+            assert reader.pool.checkedout() == 0  # type: ignore[attr-defined]
             reader.dispose()
     assert expected.total > 0
     assert _summary(found) == _summary(expected)
@@ -111,3 +117,38 @@ def test_only_sqlite_files_get_a_reader(tmp_path: Path) -> None:
     assert reader is not None
     assert reader.url.drivername == "sqlite+pysqlite"
     reader.dispose()
+
+
+async def test_a_thread_keeps_its_connection_unless_a_search_failed_on_it(
+    corpus: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = create_thread_engine(_url(corpus))
+    if reader is None:
+        pytest.skip("PostgreSQL searches on the event loop")
+    monkeypatch.setattr(Searcher, "THREADS", 1)
+    searcher = Searcher(corpus, reader)
+    opened: list[object] = []
+    event.listen(reader, "connect", lambda conn, _record: opened.append(conn))
+    broken = [sqlite3.OperationalError("disk I/O error")]
+
+    def run_search(session: Session, query: SearchQuery) -> SearchResult:
+        if broken:
+            raise broken.pop()
+        return query_module.run_search(session, query)
+
+    try:
+        await searcher.search(QUERIES[0])
+        with pytest.raises(UnknownLibrary):  # the query's fault: the connection stays
+            await searcher.search(SearchQuery(my_library="niemand"))
+        await searcher.search(QUERIES[1])
+        assert len(opened) == 1
+        monkeypatch.setattr(searcher_module, "run_search", run_search)
+        with pytest.raises(sqlite3.OperationalError):
+            await searcher.search(QUERIES[0])
+        assert reader.pool.checkedout() == 0  # type: ignore[attr-defined]
+        found = await searcher.search(QUERIES[0])  # on a new connection
+        assert found.total > 0
+        assert len(opened) == 2
+    finally:
+        searcher.close()
+        reader.dispose()
