@@ -13,7 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from node.db import create_thread_engine
+from node.db import create_thread_engine, unit_of_work
+from node.measures import create_measure, delete_measure
+from node.models import Measure
 from node.search import (
     CursorError,
     Range,
@@ -21,10 +23,12 @@ from node.search import (
     SearchQuery,
     SearchResult,
     UnknownLibrary,
+    resolve_library,
     search,
 )
 from node.search import query as query_module
 from node.search import searcher as searcher_module
+from node.vocab import Vocabularies
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -149,6 +153,32 @@ async def test_a_thread_keeps_its_connection_unless_a_search_failed_on_it(
         found = await searcher.search(QUERIES[0])  # on a new connection
         assert found.total > 0
         assert len(opened) == 2
+    finally:
+        searcher.close()
+        reader.dispose()
+
+
+async def test_a_kept_connection_sees_what_was_written_after_its_last_search(
+    corpus: Sessions, vocab: Vocabularies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = create_thread_engine(_url(corpus))
+    if reader is None:
+        pytest.skip("PostgreSQL searches on the event loop")
+    monkeypatch.setattr(Searcher, "THREADS", 1)  # one thread: one kept connection
+    searcher = Searcher(corpus, reader)
+    query = SearchQuery(text="Zauberwürfelturnier")
+    try:
+        assert (await searcher.search(query)).total == 0
+        async with unit_of_work(corpus) as session:
+            library = await resolve_library(session, "heideloh")
+            measure = await create_measure(session, vocab, library, {
+                "title": "Zauberwürfelturnier", "kind": "idea", "summary": "Für Familien.",
+            })  # fmt: skip
+        assert (await searcher.search(query)).total == 1
+        async with unit_of_work(corpus) as session:
+            await delete_measure(session, await session.get_one(Measure, measure.id))
+        assert (await searcher.search(query)).total == 0
+        assert reader.pool.checkedout() == 1  # type: ignore[attr-defined]  # the same one
     finally:
         searcher.close()
         reader.dispose()
