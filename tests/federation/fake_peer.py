@@ -13,8 +13,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
 
+from federation.following import follow
 from federation.httpsig import sign_request
+from node.models import Following, RemoteActor
+from tests.peers import RunningNode, eventually
 
 ServerFactory = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -67,11 +71,14 @@ class FakeActor:
 
 @dataclass
 class FakePeer:
-    """The fake server: its actors, and every activity POSTed to it."""
+    """The fake server: its actors, every activity POSTed to it, the documents it serves at
+    ``/objects/{name}`` and the redirects it answers at ``/moved/{name}``."""
 
     server: TestServer
     actors: dict[str, FakeActor] = field(default_factory=dict)
     received: list[dict[str, Any]] = field(default_factory=list)
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -144,10 +151,54 @@ async def start_fake_peer(aiohttp_server: ServerFactory) -> FakePeer:
         peer_box[0].received.append(await request.json())
         return web.Response(status=202)
 
+    async def document(request: web.Request) -> web.Response:
+        found = peer_box[0].documents.get(request.match_info["name"])
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.json_response(found, content_type="application/activity+json")
+
+    async def moved(request: web.Request) -> web.Response:
+        target = peer_box[0].redirects.get(request.match_info["name"])
+        if target is None:
+            raise web.HTTPNotFound()
+        raise web.HTTPFound(target)
+
     app.router.add_get("/users/{name}", actor)
+    app.router.add_get("/objects/{name}", document)
+    app.router.add_get("/moved/{name}", moved)
     app.router.add_post("/users/{name}/inbox", inbox)
     app.router.add_post("/inbox", inbox)
     server = await aiohttp_server(app)
     peer = FakePeer(server)
     peer_box.append(peer)
     return peer
+
+
+async def follow_accepted(node: RunningNode, peer: FakePeer, name: str, handle: str) -> None:
+    """The node's library ``handle`` follows the peer's actor ``name``, which accepts."""
+    actor = peer.actors[name]
+    await follow(node.fed, handle, actor.id)
+
+    async def follow_arrived() -> list[dict[str, Any]]:
+        return [a for a in peer.received if a.get("type") == "Follow" and a["object"] == actor.id]
+
+    follows = await eventually(follow_arrived, what="Follow delivered")
+    accept = {
+        "id": f"{peer.base}/accepts/{name}",
+        "type": "Accept",
+        "actor": actor.id,
+        "object": follows[-1],
+    }
+    status, _ = await peer.post(f"{node.url}/inbox", accept, signer=actor)
+    assert status == 202
+
+    async def accepted() -> bool:
+        async with node.sessions() as session:
+            state = await session.scalar(
+                select(Following.state)
+                .join(RemoteActor, RemoteActor.id == Following.remote_actor_id)
+                .where(RemoteActor.ap_id == actor.id)
+            )
+            return state == "accepted"
+
+    await eventually(accepted, what="Accept processed")

@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from federation.following import follow
 from federation.moderation import block_host, decide_follower, list_followers
 from node.libraries import create_library, get_local_library
 from node.measures import create_measure
-from node.models import Following, Measure, Reply
-from tests.federation.fake_peer import FakePeer, ServerFactory, start_fake_peer
+from node.models import Measure, Reply
+from tests.federation.fake_peer import FakePeer, ServerFactory, follow_accepted, start_fake_peer
 from tests.peers import Network, RunningNode, eventually
 
 
@@ -78,26 +77,6 @@ async def test_reply_from_mastodon_appears_under_the_measure(
     assert "Alice" in html
 
 
-async def _follow_and_accept(node: RunningNode, peer: FakePeer, name: str) -> None:
-    actor = peer.actors[name]
-    await follow(node.fed, "heideloh", actor.id)
-    follows = await eventually(lambda: _received(peer, "Follow"), what="Follow delivered")
-    accept = {
-        "id": f"{peer.base}/accepts/{name}",
-        "type": "Accept",
-        "actor": actor.id,
-        "object": follows[-1],
-    }
-    status, _ = await peer.post(f"{node.url}/inbox", accept, signer=actor)
-    assert status == 202
-
-    async def accepted() -> bool:
-        async with node.sessions() as session:
-            return await session.scalar(select(Following.state)) == "accepted"
-
-    await eventually(accepted, what="Accept processed")
-
-
 def _article(peer: FakePeer, name: str, n: int) -> dict[str, Any]:
     actor = peer.actors[name]
     return {
@@ -127,7 +106,7 @@ async def test_consent_of_non_bibnetz_authors_is_respected(
 ) -> None:
     node, peer = pair
     peer.add_actor("blog", **extra)
-    await _follow_and_accept(node, peer, "blog")
+    await follow_accepted(node, peer, "blog", "heideloh")
     status, _ = await peer.post(
         f"{node.url}/inbox", _article(peer, "blog", 1), signer=peer.actors["blog"]
     )
@@ -188,7 +167,7 @@ async def test_a_neighbour_on_the_same_host_cannot_delete_or_rewrite(
     node, peer = pair
     peer.add_actor("blog", indexable=True)
     mallory = peer.add_actor("mallory")
-    await _follow_and_accept(node, peer, "blog")
+    await follow_accepted(node, peer, "blog", "heideloh")
     create = _article(peer, "blog", 1)
     create["object"]["url"] = "javascript:alert(1)"
     await peer.post(f"{node.url}/inbox", create, signer=peer.actors["blog"])
