@@ -14,8 +14,9 @@ SortKey = BigInteger().with_variant(Integer(), "sqlite")
 class MeasureSearch(Base):
     """One indexed measure: filter columns in one narrow row, keyed by a date-ordered key.
 
-    ``sort_key`` = published_at in ms * 2**20 + (measure id mod 2**20): ordering by it is
-    "newest first", and it is the FTS5 rowid, so text hits come back in date order for free.
+    ``sort_key`` = published_at in ms * 2**20 + (measure id mod 2**20), another free key of
+    that millisecond where this one is taken: ordering by it is "newest first", and it is the
+    FTS5 rowid, so text hits come back in date order for free.
     """
 
     __tablename__ = "measure_search"

@@ -33,6 +33,7 @@ Progress = Callable[[int, int], None]
 _SEARCH = cast(Table, MeasureSearch.__table__)
 _TEXT = cast(Table, MeasureText.__table__)
 CHUNK = 500
+PROBE = 64  # free keys looked for at once when two measures' keys collide
 
 _SOURCE = (
     Measure.id,
@@ -134,15 +135,48 @@ def _current_buckets(values: Mapping[Any, Any]) -> list[str]:
 
 
 async def _write(session: AsyncSession, rows: Iterable[Mapping[Any, Any]]) -> int:
-    searches, texts = [], []
-    for row in rows:
-        search, text_row = index_rows(row)
-        searches.append(search)
-        texts.append(text_row)
-    if searches:
-        await session.execute(insert(_SEARCH), searches)
-        await session.execute(insert(_TEXT), texts)
-    return len(searches)
+    pairs = [index_rows(row) for row in rows]
+    if pairs:
+        await _unique_keys(session, pairs)
+        await session.execute(insert(_SEARCH), [search for search, _ in pairs])
+        await session.execute(insert(_TEXT), [text_row for _, text_row in pairs])
+    return len(pairs)
+
+
+async def _unique_keys(
+    session: AsyncSession, pairs: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> None:
+    """Give a measure whose key another one holds (published in the same millisecond, ids a
+    multiple of 2**20 apart: date-only imports into a big node) a free key of the same
+    millisecond; the order within one millisecond is arbitrary anyway. One look-up per
+    batch; probing only where keys collide."""
+    taken = await _held(session, [search["sort_key"] for search, _ in pairs])
+    used: set[int] = set()
+    for search, text_row in pairs:
+        key = search["sort_key"]
+        if key in taken or key in used:
+            key = await _free_key(session, key, taken | used)
+            search["sort_key"] = text_row["sort_key"] = key
+        used.add(key)
+
+
+async def _free_key(session: AsyncSession, key: int, used: set[int]) -> int:
+    """The first key after ``key`` in the same millisecond that no measure holds."""
+    floor, slot = key - key % schema.KEY_SHIFT, key % schema.KEY_SHIFT
+    for start in range(1, schema.KEY_SHIFT, PROBE):
+        steps = range(start, min(start + PROBE, schema.KEY_SHIFT))
+        candidates = [floor + (slot + step) % schema.KEY_SHIFT for step in steps]
+        held = await _held(session, candidates)
+        free = next((c for c in candidates if c not in held and c not in used), None)
+        if free is not None:
+            return free
+    raise ValueError(f"more than {schema.KEY_SHIFT} measures published in one millisecond")
+
+
+async def _held(session: AsyncSession, keys: list[int]) -> set[int]:
+    """Which of these keys indexed measures hold."""
+    query = select(MeasureSearch.sort_key).where(MeasureSearch.sort_key.in_(keys))
+    return set(await session.scalars(query))
 
 
 async def _source_rows(session: AsyncSession, ids: Sequence[int]) -> list[Mapping[Any, Any]]:

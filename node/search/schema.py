@@ -76,8 +76,9 @@ def key_floor(moment: datetime) -> int:
 
 
 def sort_key(published_at: datetime, measure_id: int) -> int:
-    """The date-ordered integer key of a measure (unique unless two measures share a
-    millisecond and ids 2**20 apart, which the bulk loader and services never produce)."""
+    """The date-ordered integer key of a measure: unique unless two measures share a
+    millisecond and have ids a multiple of 2**20 apart, where the index moves the later one
+    to a free key of the same millisecond (``node.search.index``)."""
     return key_floor(published_at) + measure_id % KEY_SHIFT
 
 

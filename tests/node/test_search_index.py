@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, text
+import uuid
+
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from node import remote
@@ -13,6 +15,7 @@ from node.models import Measure, MeasureSearch
 from node.search import (
     SearchQuery,
     index_is_stale,
+    index_measures,
     rebuild,
     resolve_library,
     schema,
@@ -134,3 +137,34 @@ async def test_unindex_is_explicit_and_idempotent(corpus: Sessions) -> None:
         await unindex_measures(session, ids)
         await _fts_is_consistent(session)
         assert await index_is_stale(session)
+
+
+async def test_measures_of_one_millisecond_whose_ids_share_a_key_are_both_indexed(
+    corpus: Sessions, vocab: Vocabularies
+) -> None:
+    # Keys are published_at (ms) * 2**20 + id mod 2**20: ids 2**20 apart with the same
+    # timestamp (date-only imports into a big node) would share one.
+    async with unit_of_work(corpus) as session:
+        library = await resolve_library(session, "heideloh")
+        first = await create_measure(session, vocab, library, {
+            "title": "Zwillingsmaßnahme eins", "kind": "idea", "summary": "Für Familien.",
+        })  # fmt: skip
+        columns = Measure.__table__.columns
+        row = (await session.execute(select(*columns).where(Measure.id == first.id))).one()
+        twin = row._asdict() | {
+            "id": first.id + schema.KEY_SHIFT,
+            "uid": str(uuid.uuid4()),
+            "title": "Zwillingsmaßnahme zwei",
+        }
+        await session.execute(insert(Measure).values(twin))
+        await index_measures(session, [twin["id"]])  # against the stored key
+    assert await _total(corpus, text="Zwillingsmaßnahme") == 2
+
+    async with unit_of_work(corpus) as session:
+        await index_measures(session, [twin["id"], first.id])  # both in one batch
+        keys = (await session.scalars(select(MeasureSearch.sort_key))).all()
+        assert len(keys) == len(set(keys))
+        await rebuild(session)
+        await _fts_is_consistent(session)
+    assert await _total(corpus, text="Zwillingsmaßnahme") == 2
+    assert await _total(corpus, text="Zwillingsmaßnahme zwei") == 1
