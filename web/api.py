@@ -161,7 +161,7 @@ async def searched(request: web.Request, query: SearchQuery) -> SearchResult:
     except UnknownLibrary as exc:
         raise unknown_library(request, str(exc)) from None
     except SearchError as exc:
-        raise bad_parameter("query", str(exc)) from None
+        raise bad_parameter(exc.parameter or "query", str(exc)) from None
 
 
 def _lang(request: web.Request) -> str:

@@ -194,8 +194,10 @@ def parse_search(query: MultiMapping[str], vocab: Vocabularies) -> SearchQuery:
                     raise ParameterError(name, f"unknown value {part!r}")
                 terms.append(term)
         values[field] = tuple(dict.fromkeys(terms))
-    values["published_from"] = _date(query, "published_from")
-    values["published_to"] = _date(query, "published_to")
+    start, end = _date(query, "published_from"), _date(query, "published_to")
+    if start and end and start > end:
+        raise ParameterError("published_from", "is later than published_to")
+    values["published_from"], values["published_to"] = start, end
     for name, field in RANGES.items():
         low, high = _number(query, f"{name}_min"), _number(query, f"{name}_max")
         if low is not None and high is not None and low > high:

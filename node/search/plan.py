@@ -146,15 +146,22 @@ def _ranges(session: Session, query: SearchQuery) -> dict[str, Range]:
     if query.around is not None:
         percent = query.around.percent
         if not 0 <= percent <= 1000:
-            raise SearchError("±percent must be between 0 and 1000")
+            raise SearchError("±percent must be between 0 and 1000", "around_percent")
         library = find_library(session, query.around.library)
         for dim in query.around.dimensions:
             if dim not in LIBRARY_COLUMNS:
-                raise SearchError(f"unknown dimension {dim!r}")
+                raise SearchError(f"unknown dimension {dim!r}", "around_dims")
             value = getattr(library, LIBRARY_COLUMNS[dim])
             if value is not None:
                 span = Range(value * (1 - percent / 100), value * (1 + percent / 100))
-                ranges[dim] = span.intersect(ranges.get(dim))
+                try:
+                    ranges[dim] = span.intersect(ranges.get(dim))
+                except SearchError:
+                    raise SearchError(
+                        f"±{percent:g} % of {library.handle}'s {dim} ({value:g}) lies outside "
+                        f"the {dim} range asked for",
+                        "around",
+                    ) from None
     return ranges
 
 

@@ -269,7 +269,7 @@ def run_search(session: Session, query: SearchQuery) -> SearchResult:
     Raises SearchError (unknown library, bad range) or CursorError (foreign cursor).
     """
     if not 1 <= query.limit <= 100:
-        raise SearchError("limit must be between 1 and 100")
+        raise SearchError("limit must be between 1 and 100", "limit")
     plan = resolve(session, query)
     order = _effective_order(query, plan)
     if plan.nothing:

@@ -31,7 +31,12 @@ LibraryRef = int | str
 
 
 class SearchError(ValueError):
-    """A query the index cannot answer as asked (unknown library, impossible range)."""
+    """A query the index cannot answer as asked (unknown library, impossible range);
+    ``parameter``: the API parameter it comes from, where one does."""
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class UnknownLibrary(SearchError, LookupError):

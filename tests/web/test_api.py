@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -17,6 +19,7 @@ from node.app import create_app
 from node.db import unit_of_work
 from node.interchange import import_measures, read_rows, validate_rows
 from node.libraries import create_library, set_toolkit_results
+from node.search import Around, Range, SearchQuery, search
 from node.settings import Settings
 from tests.typing import ClientFactory
 
@@ -126,6 +129,9 @@ async def test_toolkit_and_text(client: TestClient[Any, Application]) -> None:
         ("published_from=gestern", "published_from"),
         ("population_min=5000&population_max=10", "population_min"),
         ("population_min=-1", "population_min"),
+        ("published_from=2025-02-01&published_to=2025-01-31", "published_from"),
+        ("around=heideloh&around_percent=10&population_min=100000", "around"),
+        ("around=heideloh&around_dims=area&area_max=10", "around"),
         ("numbers=yesterday", "numbers"),
         ("around=Bad Handle", "around"),
         ("cursor=xyz", "cursor"),
@@ -196,3 +202,85 @@ async def test_an_overlong_request_line_is_a_documented_400(
     doc = await get_json(client, "/api/v1/openapi.json")
     bad = doc["paths"]["/api/v1/measures"]["get"]["responses"]["400"]
     assert set(bad["content"]) == {"application/json", "text/plain"}
+
+
+# Each API parameter and the SearchQuery field it must become, written out here (not taken
+# from web.params, whose table is what this checks).
+TERM_PARAMETERS = [
+    ("kind", "kinds", "kind"),
+    ("field", "fields_of_action", "fields_of_action"),
+    ("target_group", "target_groups", "target_groups"),
+    ("format", "formats", "formats"),
+    ("cost_band", "cost_bands", "cost_band"),
+    ("effort", "efforts", "effort"),
+    ("status", "statuses", "status"),
+    ("state", "federal_states", "federal_state"),
+    ("org_kind", "org_kinds", "org_kind"),
+]
+
+
+async def _in_process(client: TestClient[Any, Application], query: SearchQuery) -> list[str]:
+    async with client.app[keys.SESSIONMAKER]() as session:
+        return [hit.measure.uid for hit in (await search(session, query)).items]
+
+
+async def _over_http(client: TestClient[Any, Application], params: str) -> list[str]:
+    data = await get_json(client, f"/api/v1/measures?limit=100&{params}")
+    assert data["total"] == len(data["items"])
+    return [item["id"] for item in data["items"]]
+
+
+@pytest.mark.parametrize(("parameter", "field", "dimension"), TERM_PARAMETERS)
+async def test_each_term_parameter_filters_what_its_field_filters(
+    client: TestClient[Any, Application], parameter: str, field: str, dimension: str
+) -> None:
+    async with client.app[keys.SESSIONMAKER]() as session:
+        facets = (await search(session, SearchQuery(limit=100))).facets[dimension]
+    # the rarest term: a filter that keeps some measures and drops others, where one exists
+    term = min(facets, key=lambda f: f.count).term
+    expected = await _in_process(client, SearchQuery(limit=100, **{field: (term,)}))  # type: ignore[arg-type]
+    assert expected
+    assert await _over_http(client, f"{parameter}={term}") == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "query"),
+    [
+        ("population_min=5000&population_max=6500", SearchQuery(population=Range(5000, 6500))),
+        ("area_min=100&area_max=260", SearchQuery(area_m2=Range(100, 260))),
+        ("fte_min=1&fte_max=2", SearchQuery(fte=Range(1, 2))),
+        ("fte_min=1.6", SearchQuery(fte=Range(1.6, None))),
+        ("numbers=current&population_max=6500",
+         SearchQuery(numbers="current", population=Range(None, 6500))),
+        ("origin=local", SearchQuery(origin="local")),
+        ("origin=remote", SearchQuery(origin="remote")),
+        ("library=heideloh", SearchQuery(libraries=("heideloh",))),
+        ("library=nachbar", SearchQuery(libraries=("nachbar",))),
+        ("me=nachbar&q=Kita", SearchQuery(my_library="nachbar", text="Kita")),
+        ("order=newest&q=Kita", SearchQuery(order="newest", text="Kita")),
+        ("order=similarity&me=grossstadt",
+         SearchQuery(order="similarity", my_library="grossstadt")),
+        ("around=nachbar&around_percent=20&around_dims=population",
+         SearchQuery(around=Around("nachbar", 20, ("population",)))),
+        ("toolkit=heideloh&toolkit_match=all",
+         SearchQuery(toolkit="heideloh", toolkit_match="all")),
+    ],
+)  # fmt: skip
+async def test_each_parameter_becomes_its_query_field(
+    client: TestClient[Any, Application], params: str, query: SearchQuery
+) -> None:
+    expected = await _in_process(client, replace(query, limit=100))
+    assert await _over_http(client, params) == expected
+
+
+async def test_published_dates_include_their_own_day(client: TestClient[Any, Application]) -> None:
+    everything = await get_json(client, "/api/v1/measures?limit=100")
+    oldest = everything["items"][-1]
+    day = oldest["published"][:10]
+    assert oldest["id"] in await _over_http(client, f"published_from={day}&published_to={day}")
+    later = await _over_http(client, f"published_from={date.fromisoformat(day) + timedelta(1)}")
+    assert oldest["id"] not in later
+    expected = await _in_process(
+        client, SearchQuery(limit=100, published_from=date.fromisoformat(day))
+    )
+    assert await _over_http(client, f"published_from={day}") == expected
