@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,6 +73,29 @@ async def test_default_order_depends_on_the_query(corpus: Sessions) -> None:
     assert sum(h.library.handle in near for h in mine.items) > sum(
         h.library.handle in near for h in plain.items
     )
+
+
+async def test_combined_score_blends_similarity_with_relevance_or_recency(
+    corpus: Sessions,
+) -> None:
+    """Written out here: 0.6 × similarity (1 / (1 + d²)) + 0.4 × relevance with words, or
+    0.4 × recency (1 / (1 + age in years)) without."""
+    async with corpus() as session:
+        by_relevance = await search(session, SearchQuery(text="Ehrenamt", limit=100))
+        relevance = {hit.measure.uid: hit.score for hit in by_relevance.items}
+        with_text = await search(session, SearchQuery(text="Ehrenamt", my_library="heideloh"))
+        without = await search(session, SearchQuery(my_library="heideloh"))
+    assert with_text.order == without.order == "combined"
+    for hit in with_text.items:
+        assert hit.distance is not None
+        expected = 0.6 / (1 + hit.distance**2) + 0.4 * (relevance[hit.measure.uid] or 0.0)
+        assert hit.score == pytest.approx(expected, abs=1e-6)
+    now = datetime.now(UTC)
+    for hit in without.items:
+        assert hit.distance is not None
+        years = (now - hit.measure.published_at).total_seconds() / 86_400 / 365
+        expected = 0.6 / (1 + hit.distance**2) + 0.4 / (1 + years)
+        assert hit.score == pytest.approx(expected, abs=1e-4)
 
 
 @pytest.mark.parametrize(
