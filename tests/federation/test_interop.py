@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.following import unfollow
 from federation.moderation import block_host, decide_follower, list_followers
 from node.libraries import create_library, get_local_library
 from node.measures import create_measure
@@ -196,3 +197,38 @@ async def test_a_neighbour_on_the_same_host_cannot_delete_or_rewrite(
 
     await eventually(processed, what="inbox processed")
     assert await stored() is not None  # Mallory could not delete Blog's measure
+
+
+async def _searched_titles(node: RunningNode, text: str) -> list[str]:
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{node.url}/api/v1/measures", params={"q": text}) as resp,
+    ):
+        assert resp.status == 200
+        return [item["title"] for item in (await resp.json())["items"]]
+
+
+@pytest.mark.parametrize(
+    ("how", "dropped"),
+    [("unfollow", False), ("unfollow and drop", True), ("block and drop", True)],
+)
+async def test_unfollowing_or_blocking_a_peer_can_drop_its_measures(
+    pair: tuple[RunningNode, FakePeer], how: str, dropped: bool
+) -> None:
+    node, peer = pair
+    blog = peer.add_actor("blog", indexable=True)
+    await follow_accepted(node, peer, "blog", "heideloh")
+    await peer.post(f"{node.url}/inbox", _article(peer, "blog", 1), signer=blog)
+
+    async def found() -> list[str]:
+        return await _searched_titles(node, "Blogartikel")
+
+    assert await eventually(found, what="article searchable") == ["Artikel 1 von blog"]
+    if how.startswith("unfollow"):
+        assert await unfollow(node.fed, "heideloh", blog.id, drop=dropped)
+    else:
+        assert await block_host(node.fed, f"{peer.server.host}:{peer.server.port}", drop=True) == 1
+    assert await found() == ([] if dropped else ["Artikel 1 von blog"])
+    async with node.sessions() as session:
+        measures = (await session.scalars(select(Measure.title))).all()
+    assert measures == ([] if dropped else ["Artikel 1 von blog"])
