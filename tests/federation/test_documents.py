@@ -152,8 +152,13 @@ async def test_measure_article_with_verifiable_proof(node: RunningNode) -> None:
     [create] = page["orderedItems"]
     assert create["type"] == "Create"
     article_id = create["object"]["id"]
-    status, _, article = await get(article_id, AS_JSON)
+    status, ctype, article = await get(article_id, AS_JSON)
     assert status == 200
+    assert ctype.startswith(AS_JSON)
+    for accept in ("application/ld+json", "application/json"):  # what other servers ask for
+        status, ctype, same = await get(article_id, accept)
+        assert (status, same) == (200, article)
+        assert ctype.split(";")[0] in (AS_JSON, accept)
     assert article["type"] == "Article"
     assert article["name"] == "Lesesommer"
     assert article["summary"] == "Sechs Wochen Lesen."

@@ -107,7 +107,11 @@ async def test_follow_publish_edit_delete(network: Network) -> None:
 
     await b.work(edit)
     b.fed.wake_delivery.set()
-    await eventually(lambda: _titled(a, "Lesesommer 2026"), what="Update at A")
+    [edited] = await eventually(lambda: _titled(a, "Lesesommer 2026"), what="Update at A")
+    # The same measure, changed in place: no copy under the old title, nothing else lost.
+    assert [i["ap_id"] for i in await api_measures(a)] == [item["ap_id"]]
+    assert edited["id"] == item["id"]
+    assert edited["fields_of_action"] == ["reading-promotion"]
 
     async def remove(session: AsyncSession) -> None:
         await delete_measure(session, await get_measure(session, uid))
