@@ -20,9 +20,11 @@ from node.search import (
     UnknownLibrary,
     similar_libraries,
 )
+from node.search.facets import LIBRARY, ORIGIN, PUBLISHED, FacetCount
 from node.search.hits import HitLibrary, HitMeasure
 from node.settings import Settings
 from node.vocab import Vocabularies
+from web.i18n import translator
 from web.params import LIBRARY_REF, ParameterError, parse_search
 
 LIBRARY_REF_RE = re.compile(LIBRARY_REF["pattern"])
@@ -109,6 +111,64 @@ def measure_json(settings: Settings, measure: HitMeasure, library: HitLibrary) -
     }
 
 
+# The search parameter that selects a term of each term facet.
+TERM_PARAMETERS = {
+    "kind": "kind",
+    "fields_of_action": "field",
+    "target_groups": "target_group",
+    "formats": "format",
+    "cost_band": "cost_band",
+    "effort": "effort",
+    "status": "status",
+    "federal_state": "state",
+    "org_kind": "org_kind",
+    ORIGIN: "origin",
+    LIBRARY: "library",
+}
+SIZE_PARAMETERS = {"population": "population", "area": "area", "fte": "fte"}
+
+
+def facet_params(dimension: str, term: str) -> dict[str, str]:
+    """The search parameters that select a facet term (to add to the current search).
+
+    A size band "5000-10000" holds 5,000 but not 10,000; its parameters are inclusive, so
+    they select 10,000 too (for population, whole numbers, they stop at 9,999)."""
+    if dimension in TERM_PARAMETERS:
+        return {TERM_PARAMETERS[dimension]: term}
+    low, _, high = term.partition("-")
+    if dimension == PUBLISHED:  # "2025", or "-2023": that year and all before
+        year = high or low
+        params = {"published_to": f"{year}-12-31"}
+        return params if not low else params | {"published_from": f"{year}-01-01"}
+    name = SIZE_PARAMETERS[dimension]
+    params = {f"{name}_min": low}
+    if high:
+        params[f"{name}_max"] = str(int(high) - 1) if dimension == "population" else high
+    return params
+
+
+def facet_label(vocab: Vocabularies, dimension: str, count: FacetCount, lang: str) -> str:
+    """How a facet term is shown: its vocabulary label, a library's name, a number range."""
+    if dimension in FACET_SCHEMES:
+        return vocab[FACET_SCHEMES[dimension]].label(count.term, lang)
+    if count.label is not None:
+        return count.label
+    _ = translator(lang)
+    if dimension == ORIGIN:
+        return _("This node") if count.term == "local" else _("Other nodes")
+    low, _dash, high = count.term.partition("-")
+    if dimension == PUBLISHED:
+        return low or _("{year} and before", year=high)
+    if not high:
+        return _("{low} and more", low=_number(int(low), lang))
+    return f"{_number(int(low), lang)}–{_number(int(high), lang)}"
+
+
+def _number(value: int, lang: str) -> str:
+    text = f"{value:,}"
+    return text.replace(",", ".") if lang == "de" else text
+
+
 def result_json(
     settings: Settings, vocab: Vocabularies, result: SearchResult, lang: str
 ) -> dict[str, Any]:
@@ -125,8 +185,9 @@ def result_json(
         dimension: [
             {
                 "term": fc.term,
-                "label": vocab[FACET_SCHEMES[dimension]].label(fc.term, lang),
+                "label": facet_label(vocab, dimension, fc, lang),
                 "count": fc.count,
+                "params": facet_params(dimension, fc.term),
             }
             for fc in counts
         ]

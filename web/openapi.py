@@ -78,11 +78,20 @@ FACET = {
     "type": "array",
     "items": {
         "type": "object",
-        "required": ["term", "label", "count"],
+        "required": ["term", "label", "count", "params"],
         "properties": {
             "term": {"type": "string"},
             "label": {"type": "string"},
             "count": {"type": "integer", "minimum": 0},
+            "params": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "The search parameters that select this term (add them to "
+                "the current search). A size band holds its lower boundary but not its upper "
+                "one; its inclusive parameters select the upper boundary too, except for "
+                "population (whole numbers). Years: published_from and published_to; a term "
+                "'-YEAR' (when the facets are approximate) stands for that year and before.",
+            },
         },
     },
 }
@@ -120,7 +129,16 @@ def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
         "properties": {
             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Measure"}},
             "total": {"type": "integer", "minimum": 0},
-            "facets": {"type": "object", "additionalProperties": FACET},
+            "facets": {
+                "type": "object",
+                "additionalProperties": FACET,
+                "description": "Counts per filter dimension for the whole result: the nine "
+                "vocabulary dimensions, origin (local/remote), library (the 20 most frequent), "
+                "population, area and fte (size bands of the numbers the search compares) and "
+                "published (years, newest first); the others most frequent first. Above "
+                "2,000 hits they are estimated from the newest 2,000 (facets_approximate), "
+                "except the years, which stay exact.",
+            },
             "facets_approximate": {"type": "boolean"},
             "order": {"type": "string"},
             "next_cursor": NULLABLE_STRING,

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import cast
+from typing import Any
 
+from node.search.schema import KEY_SHIFT, key_floor
 from node.search.similarity import profile_log
 
 # API name → short code inside the tokens (kept short: every measure carries ~12 tokens).
@@ -32,6 +35,22 @@ DIMENSIONS: Mapping[str, str] = {
 }
 LIST_DIMENSIONS = ("fields_of_action", "target_groups", "formats")
 SCALAR_DIMENSIONS = ("kind", "cost_band", "effort", "status", "federal_state", "org_kind")
+# The size bands shown as facets of the population, area and FTE filters: the class
+# boundaries of the BIX (15, 30, 50, 100 thousand inhabitants) and of Saxony-Anhalt's
+# statistics (5, 10, 15, 25, 35 thousand), doublings for area (m²) and staff (FTE). A band
+# holds its lower boundary, not its upper one; the last is open.
+SIZE_BANDS: Mapping[str, tuple[int, ...]] = {
+    "population": (5_000, 10_000, 15_000, 25_000, 30_000, 35_000, 50_000, 100_000),
+    "area": (100, 200, 400, 800, 1_600),
+    "fte": (1, 2, 4, 8, 16),
+}
+# Facets of the other filters: whose measures, which library, the size bands (counted
+# from the band number each hit's row carries), and the year of publication.
+ORIGIN, LIBRARY, PUBLISHED = "origin", "library", "published"
+OTHER_DIMENSIONS = (ORIGIN, LIBRARY, *SIZE_BANDS, PUBLISHED)
+FACET_NAMES = (*DIMENSIONS, *OTHER_DIMENSIONS)  # every facet of a search result, in order
+# Per dimension at most this many libraries, the most frequent.
+MAX_LIBRARIES = 20
 _PREFIX = "zz"  # + hex: alphanumeric for FTS5 and PostgreSQL alike, never a stemmed word
 
 
@@ -53,10 +72,12 @@ MAX_BUCKETS = 12
 
 @dataclass(frozen=True)
 class FacetCount:
-    """How many results carry this term (estimated when the facets are approximate)."""
+    """How many results carry this term (estimated when the facets are approximate);
+    ``label``: a library's name (the API labels the other terms)."""
 
     term: str
     count: int
+    label: str | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -118,8 +139,41 @@ def stored_list(text: str) -> tuple[str, ...]:
 
 
 # The facet values a search selects per hit, in this order (node.search.sql.Source):
-# measure_search's scalar columns, then measure_text's list-facet JSON.
-COUNTED = (*SCALAR_DIMENSIONS, *LIST_DIMENSIONS)
+# measure_search's scalar columns, measure_text's list-facet JSON, then whether the hit is
+# local, its library's id and its size band numbers.
+COUNTED = (*SCALAR_DIMENSIONS, *LIST_DIMENSIONS, ORIGIN, LIBRARY, *SIZE_BANDS)
+
+
+def band_term(dimension: str, band: int) -> str:
+    """The term of a size band: "5000-10000", or "100000-" for the open last one."""
+    bounds = (0, *SIZE_BANDS[dimension])
+    low = bounds[band]
+    return f"{low}-{bounds[band + 1]}" if band + 1 < len(bounds) else f"{low}-"
+
+
+def key_year(key: int) -> int:
+    """The year (UTC) a sort key was published in."""
+    return datetime.fromtimestamp(key // KEY_SHIFT / 1000, UTC).year
+
+
+def count_years(keys: Sequence[int], total: int) -> list[FacetCount]:
+    """Hits per year of publication, newest year first, from the sort keys of the newest
+    hits (descending). Where those are not all ``total`` hits, the sample's oldest year may
+    go on beyond it: that year and all before it become one term "-YEAR" (total minus the
+    newer years), so every count stays exact."""
+    if not keys:
+        return []
+    ascending = keys[::-1]
+    newest, oldest = key_year(keys[0]), key_year(keys[-1])
+    counts = []
+    for year in range(newest, oldest - 1, -1):
+        low = bisect_left(ascending, key_floor(datetime(year, 1, 1, tzinfo=UTC)))
+        high = bisect_left(ascending, key_floor(datetime(year + 1, 1, 1, tzinfo=UTC)))
+        counts.append(FacetCount(str(year), high - low))
+    if len(keys) < total:
+        counts.pop()
+        counts.append(FacetCount(f"-{oldest}", total - sum(c.count for c in counts)))
+    return [c for c in counts if c.count]
 
 
 def count_facets(
@@ -135,20 +189,27 @@ def count_facets(
     columns = columns or [()] * len(COUNTED)
     counted: dict[str, Counter[str]] = {}
     for name, values in zip(COUNTED, columns, strict=True):
-        counts: Counter[str | None] = Counter(values)
+        counts: Counter[Any] = Counter(values)
+        counts.pop(None, None)
         if name in LIST_DIMENSIONS:
             terms: Counter[str] = Counter()
             for value, number in counts.items():
                 for term in stored_list(value or "[]"):
                     terms[term] += number
             counted[name] = terms
+        elif name == ORIGIN:  # 1/0 on SQLite, booleans on PostgreSQL
+            counted[name] = Counter({"local" if v else "remote": n for v, n in counts.items()})
+        elif name == LIBRARY:  # library ids, named by the search
+            counted[name] = Counter({str(v): n for v, n in counts.most_common(MAX_LIBRARIES)})
+        elif name in SIZE_BANDS:
+            counted[name] = Counter({band_term(name, int(v)): n for v, n in counts.items()})
         else:
-            counts.pop(None, None)
-            counted[name] = cast(Counter[str], counts)
+            counted[name] = counts
     return {
         name: sorted(
             (FacetCount(term, round(number * scale)) for term, number in counted[name].items()),
             key=lambda item: (-item.count, item.term),
         )
-        for name in DIMENSIONS
+        for name in FACET_NAMES
+        if name in counted
     }

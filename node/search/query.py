@@ -10,15 +10,22 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Float, Integer, bindparam, func, literal
+from sqlalchemy import Float, Integer, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from node.models import utcnow
+from node.models import Library, utcnow
 from node.search import schema, sql
 from node.search.direct import Prepared
-from node.search.facets import DIMENSIONS, FacetCount, count_facets
+from node.search.facets import (
+    FACET_NAMES,
+    LIBRARY,
+    PUBLISHED,
+    FacetCount,
+    count_facets,
+    count_years,
+)
 from node.search.hits import HitLibrary, HitMeasure, page_statement, split_row
 from node.search.paging import CursorError
 from node.search.plan import Plan, SearchQuery, resolve
@@ -161,7 +168,9 @@ class _Statements:
 
 @lru_cache(maxsize=512)
 def _statements(shape: _Shape) -> _Statements:
-    sampler = sql.Source(shape.dialect, shape.filter, with_facets=shape.with_facets)
+    sampler = sql.Source(
+        shape.dialect, shape.filter, with_facets=shape.with_facets, numbers=shape.numbers
+    )
     ordering = _ordering(sampler, shape)
     columns = [sampler.key]
     if shape.order != "newest":
@@ -255,7 +264,27 @@ def _load(session: Session, page: list[tuple[int, float | None]], plan: Plan) ->
 
 
 def _empty_facets() -> dict[str, list[FacetCount]]:
-    return {name: [] for name in DIMENSIONS}
+    return {name: [] for name in FACET_NAMES}
+
+
+def _name_libraries(session: Session, counts: list[FacetCount]) -> list[FacetCount]:
+    """Library facet terms as the ``libraries`` filter takes them (handle, or handle@domain
+    for a peer's library), labelled with the library's name."""
+    ids = [int(count.term) for count in counts]
+    rows = session.execute(
+        select(Library.id, Library.handle, Library.domain, Library.name, Library.is_local).where(
+            Library.id.in_(ids)
+        )
+    ).all()
+    refs = {
+        row.id: (row.handle if row.is_local else f"{row.handle}@{row.domain}", row.name)
+        for row in rows
+    }
+    return [
+        FacetCount(refs[int(c.term)][0], c.count, refs[int(c.term)][1])
+        for c in counts
+        if int(c.term) in refs  # deleted since the sample was read
+    ]
 
 
 async def search(session: AsyncSession, query: SearchQuery) -> SearchResult:
@@ -304,8 +333,10 @@ def run_search(session: Session, query: SearchQuery) -> SearchResult:
         sample = rows[:FACET_SAMPLE]
         scale = 1.0 if complete else total / len(sample)
         # Transposed in one C-level pass: one column of values per facet dimension.
-        columns = list(zip(*sample, strict=True))[built.first_facet :]
-        facets = count_facets(columns, scale)
+        columns = list(zip(*sample, strict=True))
+        facets = count_facets(columns[built.first_facet :], scale)
+        facets[LIBRARY] = _name_libraries(session, facets[LIBRARY]) if facets[LIBRARY] else []
+        facets[PUBLISHED] = count_years(columns[0] if columns else (), total)
     items = _load(session, page, plan)
     sampled = min(total, FACET_SAMPLE) if query.with_facets else 0
     return SearchResult(items, total, facets, not complete, next_cursor, order, sampled)

@@ -23,13 +23,14 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     select,
 )
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from node.models import MeasureSearch, MeasureText
 from node.search import schema
-from node.search.facets import LIST_DIMENSIONS, SCALAR_DIMENSIONS
+from node.search.facets import LIST_DIMENSIONS, SCALAR_DIMENSIONS, SIZE_BANDS
 from node.search.similarity import MISSING_PENALTY, Profile
 from node.search.text import TextQuery
 
@@ -45,6 +46,23 @@ _LOG_COLUMNS = {
     ("current", "area"): _S.cur_ln_area,
     ("current", "fte"): _S.cur_ln_fte,
 }
+
+
+_SIZE_COLUMNS = {
+    ("snapshot", "population"): _S.snap_population,
+    ("snapshot", "area"): _S.snap_area_m2,
+    ("snapshot", "fte"): _S.snap_fte,
+    ("current", "population"): _S.cur_population,
+    ("current", "area"): _S.cur_area_m2,
+    ("current", "fte"): _S.cur_fte,
+}
+
+
+def _band(column: ColumnElement[Any], dimension: str) -> ColumnElement[Any]:
+    """The number of the size band (``facets.SIZE_BANDS``) a value falls in; NULL stays."""
+    bounds = SIZE_BANDS[dimension]
+    whens = [(column < bound, index) for index, bound in enumerate(bounds)]
+    return case((column.is_(None), null()), *whens, else_=len(bounds))
 
 
 ConditionOp = Literal[">=", "<=", "<", "==", "in"]
@@ -142,6 +160,7 @@ class Source:
     dialect: str
     filter: FilterShape
     with_facets: bool = False
+    numbers: str = "snapshot"  # whose size bands the facet columns hold
 
     @property
     def key(self) -> ColumnElement[int]:
@@ -159,9 +178,15 @@ class Source:
 
     def facet_columns(self) -> list[ColumnElement[Any]]:
         """A hit's facet values in ``facets.COUNTED`` order (the list facets need
-        ``with_facets``): measure_search's scalar columns, measure_text's list JSON."""
-        return [_S[name] for name in SCALAR_DIMENSIONS] + [
-            self._text.c[name] for name in LIST_DIMENSIONS
+        ``with_facets``): measure_search's scalar columns, measure_text's list JSON,
+        is_local, library_id and the number of each size band (computed here: small
+        integers are cheap to fetch and count)."""
+        return [
+            *(_S[name] for name in SCALAR_DIMENSIONS),
+            *(self._text.c[name] for name in LIST_DIMENSIONS),
+            _S.is_local,
+            _S.library_id,
+            *(_band(_SIZE_COLUMNS[(self.numbers, dim)], dim) for dim in SIZE_BANDS),
         ]
 
     def from_clause(self) -> FromClause:

@@ -197,11 +197,36 @@ async def test_statements_are_built_once_per_shape_and_bound_per_query(
     assert after.hits - before.hits >= 2
 
 
+# The size bands, written out: [low, high) in inhabitants, m² and FTE.
+BANDS = {
+    "population": ["0-5000", "5000-10000", "10000-15000", "15000-25000", "25000-30000",
+                   "30000-35000", "35000-50000", "50000-100000", "100000-"],
+    "area": ["0-100", "100-200", "200-400", "400-800", "800-1600", "1600-"],
+    "fte": ["0-1", "1-2", "2-4", "4-8", "8-16", "16-"],
+}  # fmt: skip
+
+
+def _band(dimension: str, value: float) -> str:
+    for band in BANDS[dimension]:
+        low, _, high = band.partition("-")
+        if float(low) <= value and (not high or value < float(high)):
+            return band
+    raise AssertionError(value)
+
+
 def _brute_facets(recs: list[Record]) -> dict[str, dict[str, int]]:
     counts: dict[str, Counter[str]] = {}
     for rec in recs:
         for dimension, terms in rec.values.items():
             counts.setdefault(dimension, Counter()).update(set(terms))
+        lib = rec.library
+        ref = lib.handle if lib.is_local else f"{lib.handle}@{lib.domain}"
+        counts.setdefault("library", Counter())[ref] += 1
+        counts.setdefault("origin", Counter())["local" if lib.is_local else "remote"] += 1
+        counts.setdefault("published", Counter())[str(rec.published.year)] += 1
+        for dimension, value in rec.snapshot.items():
+            if value is not None:
+                counts.setdefault(dimension, Counter())[_band(dimension, value)] += 1
     return {d: dict(c) for d, c in counts.items()}
 
 
@@ -228,16 +253,23 @@ async def test_facet_counts_match_brute_force(corpus: Sessions, given: dict[str,
 async def test_large_result_sets_estimate_facets(
     corpus: Sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(query, "FACET_SAMPLE", 60)
+    monkeypatch.setattr(query, "FACET_SAMPLE", 150)
     async with corpus() as session:
         recs = await records(session)
         result = await search(session, SearchQuery(statuses=("established", "done")))
     expected = [r for r in recs if _in("status", "established", "done")(r)]
-    assert result.total == len(expected) > 60  # the total stays exact
+    assert result.total == len(expected) > 150  # the total stays exact
     assert result.facets_approximate
-    assert result.facet_sample == 60
+    assert result.facet_sample == 150
     status = {f.term: f.count for f in result.facets["status"]}
     assert abs(sum(status.values()) - result.total) <= 2  # scaled up to the total
+    # Years stay exact: those the newest 150 cover in full, then the rest in one term.
+    years = Counter(r.published.year for r in expected)
+    *whole, (rest, rest_count) = [(f.term, f.count) for f in result.facets["published"]]
+    assert rest.startswith("-")
+    assert whole == [(str(y), years[y]) for y in sorted(years, reverse=True) if y > -int(rest)]
+    assert rest_count == sum(n for y, n in years.items() if y <= -int(rest))
+    assert len(whole) >= 1
 
 
 async def test_paging_newest_and_by_relevance(corpus: Sessions) -> None:

@@ -10,7 +10,8 @@ from node.search import text as text_module
 from node.search.facets import (
     COUNTED,
     DIMENSIONS,
-    SCALAR_DIMENSIONS,
+    LIST_DIMENSIONS,
+    OTHER_DIMENSIONS,
     count_facets,
     facet_dimension,
     facet_token,
@@ -82,11 +83,15 @@ def test_facet_tokens_are_alphanumeric_and_name_their_dimension() -> None:
     assert facet_dimension(state) == "state"
 
 
-def _hit(kind: str, state: str | None, fields: list[str], formats: list[str]) -> list[str | None]:
-    scalars = {"kind": kind, "federal_state": state}
+def _hit(kind: str, state: str | None, fields: list[str], formats: list[str]) -> list[object]:
+    # a local measure of library 7, population band 1 (5,000–10,000), no area, FTE band 0
+    scalars: dict[str, object] = {
+        "kind": kind, "federal_state": state,
+        "origin": True, "library": 7, "population": 1, "area": None, "fte": 0,
+    }  # fmt: skip
     lists = {"fields_of_action": fields, "formats": formats}
     return [
-        scalars.get(name) if name in SCALAR_DIMENSIONS else list_facet_text(lists.get(name, []))
+        list_facet_text(lists.get(name, [])) if name in LIST_DIMENSIONS else scalars.get(name)
         for name in COUNTED
     ]
 
@@ -108,7 +113,12 @@ def test_facets_count_scalar_and_list_values_most_frequent_first() -> None:
     assert [(f.term, f.count) for f in facets["formats"]] == [("x", 2)]
     assert facets["target_groups"] == []
     assert facets["status"] == []
-    assert list(facets) == list(DIMENSIONS)
+    others = {name: [(f.term, f.count) for f in facets[name]] for name in OTHER_DIMENSIONS[:-1]}
+    assert others == {
+        "origin": [("local", 6)], "library": [("7", 6)],
+        "population": [("5000-10000", 6)], "area": [], "fte": [("0-1", 6)],
+    }  # fmt: skip
+    assert list(facets) == [*DIMENSIONS, *OTHER_DIMENSIONS[:-1]]  # the years come from keys
     assert all(items == [] for items in count_facets([]).values())
 
 

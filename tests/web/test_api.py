@@ -284,3 +284,41 @@ async def test_published_dates_include_their_own_day(client: TestClient[Any, App
         client, SearchQuery(limit=100, published_from=date.fromisoformat(day))
     )
     assert await _over_http(client, f"published_from={day}") == expected
+
+
+async def test_every_facet_term_comes_with_the_parameters_that_select_it(
+    client: TestClient[Any, Application],
+) -> None:
+    data = await get_json(client, "/api/v1/measures?q=Kita&limit=1")
+    assert not data["facets_approximate"]
+    assert set(data["facets"]) == {
+        "kind", "fields_of_action", "target_groups", "formats", "cost_band", "effort",
+        "status", "federal_state", "org_kind", "origin", "library", "population", "area",
+        "fte", "published",
+    }  # fmt: skip
+    checked = 0
+    for dimension, terms in data["facets"].items():
+        for facet in terms:
+            params = "&".join(f"{k}={v}" for k, v in facet["params"].items())
+            narrowed = await get_json(client, f"/api/v1/measures?q=Kita&limit=1&{params}")
+            assert narrowed["total"] == facet["count"], (dimension, facet)
+            assert facet["label"]
+            checked += 1
+    assert checked >= 20
+    facets = data["facets"]
+    assert facets["library"] == [
+        {
+            "term": "heideloh",
+            "label": "Heideloh",
+            "count": data["total"],
+            "params": {"library": "heideloh"},
+        }
+    ]
+    assert facets["origin"][0]["label"] == "Dieser Knoten"
+    assert facets["population"][0] | {"count": 0} == {
+        "term": "5000-10000", "label": "5.000–10.000", "count": 0,
+        "params": {"population_min": "5000", "population_max": "9999"},
+    }  # fmt: skip
+    english = await get_json(client, "/api/v1/measures?q=Kita&limit=1&lang=en")
+    assert english["facets"]["population"][0]["label"] == "5,000–10,000"
+    assert english["facets"]["origin"][0]["label"] == "This node"
