@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -147,13 +148,15 @@ def facet_params(dimension: str, term: str) -> dict[str, str]:
     return params
 
 
-def facet_label(vocab: Vocabularies, dimension: str, count: FacetCount, lang: str) -> str:
-    """How a facet term is shown: its vocabulary label, a library's name, a number range."""
+def facet_label(
+    vocab: Vocabularies, dimension: str, count: FacetCount, lang: str, _: Callable[..., str]
+) -> str:
+    """How a facet term is shown: its vocabulary label, a library's name, a number range
+    (``_``: the language's translator)."""
     if dimension in FACET_SCHEMES:
         return vocab[FACET_SCHEMES[dimension]].label(count.term, lang)
     if count.label is not None:
         return count.label
-    _ = translator(lang)
     if dimension == ORIGIN:
         return _("This node") if count.term == "local" else _("Other nodes")
     low, _dash, high = count.term.partition("-")
@@ -173,6 +176,7 @@ def result_json(
     settings: Settings, vocab: Vocabularies, result: SearchResult, lang: str
 ) -> dict[str, Any]:
     """The search result document: items, total, facets and the next cursor."""
+    gettext = translator(lang)
     items = []
     for hit in result.items:
         item = measure_json(settings, hit.measure, hit.library)
@@ -185,7 +189,7 @@ def result_json(
         dimension: [
             {
                 "term": fc.term,
-                "label": facet_label(vocab, dimension, fc, lang),
+                "label": facet_label(vocab, dimension, fc, lang, gettext),
                 "count": fc.count,
                 "params": facet_params(dimension, fc.term),
             }

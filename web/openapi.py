@@ -133,7 +133,7 @@ def document(vocab: Vocabularies, server_url: str) -> dict[str, Any]:
                 "type": "object",
                 "additionalProperties": FACET,
                 "description": "Counts per filter dimension for the whole result: the nine "
-                "vocabulary dimensions, origin (local/remote), library (the 20 most frequent), "
+                "vocabulary dimensions, origin (local/remote), library (the 10 most frequent), "
                 "population, area and fte (size bands of the numbers the search compares) and "
                 "published (years, newest first); the others most frequent first. Above "
                 "2,000 hits they are estimated from the newest 2,000 (facets_approximate), "

@@ -45,7 +45,7 @@ class Prepared:
     # every length. Memory and compile time stay bounded whatever clients send.
     MAX_VARIANTS = 8
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
         self.statement = statement
         # Filled from the search threads: a lost race compiles the same text twice.
         # None: this variant needs SQLAlchemy (see _compile).
@@ -87,7 +87,7 @@ def _processed(row: tuple[Any, ...], processors: tuple[tuple[int, Processor], ..
 
 
 def _compile(
-    statement: Select[Any], dialect: Dialect, params: Mapping[str, Any]
+    statement: Select[*tuple[Any, ...]], dialect: Dialect, params: Mapping[str, Any]
 ) -> _Compiled | None:
     """SQL text, parameter getters and result processors; None when a parameter is neither
     given (as a value or an IN list) nor held by the statement itself: SQLAlchemy's path

@@ -8,6 +8,7 @@ JSON (see ``count_facets``).
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from bisect import bisect_left
@@ -49,8 +50,9 @@ SIZE_BANDS: Mapping[str, tuple[int, ...]] = {
 ORIGIN, LIBRARY, PUBLISHED = "origin", "library", "published"
 OTHER_DIMENSIONS = (ORIGIN, LIBRARY, *SIZE_BANDS, PUBLISHED)
 FACET_NAMES = (*DIMENSIONS, *OTHER_DIMENSIONS)  # every facet of a search result, in order
-# Per dimension at most this many libraries, the most frequent.
-MAX_LIBRARIES = 20
+# At most this many libraries in the library facet, the most frequent (as a search
+# engine's terms facet shows ten by default).
+MAX_LIBRARIES = 10
 _PREFIX = "zz"  # + hex: alphanumeric for FTS5 and PostgreSQL alike, never a stemmed word
 
 
@@ -156,6 +158,11 @@ def key_year(key: int) -> int:
     return datetime.fromtimestamp(key // KEY_SHIFT / 1000, UTC).year
 
 
+@lru_cache(maxsize=256)
+def _year_key(year: int) -> int:
+    return key_floor(datetime(year, 1, 1, tzinfo=UTC))
+
+
 def count_years(keys: Sequence[int], total: int) -> list[FacetCount]:
     """Hits per year of publication, newest year first, from the sort keys of the newest
     hits (descending). Where those are not all ``total`` hits, the sample's oldest year may
@@ -167,8 +174,8 @@ def count_years(keys: Sequence[int], total: int) -> list[FacetCount]:
     newest, oldest = key_year(keys[0]), key_year(keys[-1])
     counts = []
     for year in range(newest, oldest - 1, -1):
-        low = bisect_left(ascending, key_floor(datetime(year, 1, 1, tzinfo=UTC)))
-        high = bisect_left(ascending, key_floor(datetime(year + 1, 1, 1, tzinfo=UTC)))
+        low = bisect_left(ascending, _year_key(year))
+        high = bisect_left(ascending, _year_key(year + 1))
         counts.append(FacetCount(str(year), high - low))
     if len(keys) < total:
         counts.pop()
@@ -200,7 +207,8 @@ def count_facets(
         elif name == ORIGIN:  # 1/0 on SQLite, booleans on PostgreSQL
             counted[name] = Counter({"local" if v else "remote": n for v, n in counts.items()})
         elif name == LIBRARY:  # library ids, named by the search
-            counted[name] = Counter({str(v): n for v, n in counts.most_common(MAX_LIBRARIES)})
+            top = heapq.nsmallest(MAX_LIBRARIES, counts.items(), key=lambda vn: (-vn[1], vn[0]))
+            counted[name] = Counter({str(v): n for v, n in top})
         elif name in SIZE_BANDS:
             counted[name] = Counter({band_term(name, int(v)): n for v, n in counts.items()})
         else:

@@ -21,6 +21,7 @@ from node.search.direct import Prepared
 from node.search.facets import (
     FACET_NAMES,
     LIBRARY,
+    MAX_LIBRARIES,
     PUBLISHED,
     FacetCount,
     count_facets,
@@ -267,18 +268,24 @@ def _empty_facets() -> dict[str, list[FacetCount]]:
     return {name: [] for name in FACET_NAMES}
 
 
+# The libraries of the library facet, always MAX_LIBRARIES ids (padded by repeating one),
+# so the statement is compiled once and runs on the sqlite3 cursor (node.search.direct).
+_LIBRARY_NAMES = Prepared(
+    select(Library.id, Library.handle, Library.domain, Library.name, Library.is_local).where(
+        Library.id.in_(bindparam("ids", expanding=True))
+    )
+)
+
+
 def _name_libraries(session: Session, counts: list[FacetCount]) -> list[FacetCount]:
     """Library facet terms as the ``libraries`` filter takes them (handle, or handle@domain
     for a peer's library), labelled with the library's name."""
     ids = [int(count.term) for count in counts]
-    rows = session.execute(
-        select(Library.id, Library.handle, Library.domain, Library.name, Library.is_local).where(
-            Library.id.in_(ids)
-        )
-    ).all()
+    ids += ids[-1:] * (MAX_LIBRARIES - len(ids))
+    rows = _LIBRARY_NAMES.rows(session.connection(), {"ids": ids})
     refs = {
-        row.id: (row.handle if row.is_local else f"{row.handle}@{row.domain}", row.name)
-        for row in rows
+        library_id: (handle if is_local else f"{handle}@{domain}", name)
+        for library_id, handle, domain, name, is_local in rows
     }
     return [
         FacetCount(refs[int(c.term)][0], c.count, refs[int(c.term)][1])
