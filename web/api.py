@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
@@ -26,7 +28,9 @@ from node.search.hits import HitLibrary, HitMeasure
 from node.settings import Settings
 from node.vocab import Vocabularies
 from web.i18n import translator
-from web.params import LIBRARY_REF, ParameterError, parse_search
+from web.params import FIRST_DAY, LAST_DAY, LIBRARY_REF, ParameterError, parse_search
+
+T = TypeVar("T", float, date)
 
 LIBRARY_REF_RE = re.compile(LIBRARY_REF["pattern"])
 FACET_SCHEMES = {
@@ -126,26 +130,67 @@ TERM_PARAMETERS = {
     ORIGIN: "origin",
     LIBRARY: "library",
 }
-SIZE_PARAMETERS = {"population": "population", "area": "area", "fte": "fte"}
+# Size facet → (the prefix of its _min/_max parameters, its SearchQuery field).
+SIZE_PARAMETERS = {
+    "population": ("population", "population"),
+    "area": ("area", "area_m2"),
+    "fte": ("fte", "fte"),
+}
 
 
-def facet_params(dimension: str, term: str) -> dict[str, str]:
-    """The search parameters that select a facet term (to add to the current search).
+def facet_params(dimension: str, term: str, query: SearchQuery) -> dict[str, str]:
+    """The search parameters that select a facet term: they replace that dimension's
+    parameters in the current ``query``.
 
-    A size band "5000-10000" holds 5,000 but not 10,000; its parameters are inclusive, so
-    they select 10,000 too (for population, whole numbers, they stop at 9,999)."""
+    A size band or a year keeps what the query already asks of its dimension, so the
+    parameters select exactly the hits counted. A band "5000-10000" holds 5,000 but not
+    10,000, and its (inclusive) maximum is the largest number below the next band: 9999 for
+    population, whole numbers, the largest float below the boundary for area and FTE
+    ("1.9999999999999998" for "1-2"). A term of a dimension the query already filters was
+    counted among that filter's hits, which one parameter cannot express: its parameters
+    select the term alone."""
     if dimension in TERM_PARAMETERS:
         return {TERM_PARAMETERS[dimension]: term}
-    low, _, high = term.partition("-")
+    low_text, _, high_text = term.partition("-")
     if dimension == PUBLISHED:  # "2025", or "-2023": that year and all before
-        year = high or low
-        params = {"published_to": f"{year}-12-31"}
-        return params if not low else params | {"published_from": f"{year}-01-01"}
-    name = SIZE_PARAMETERS[dimension]
-    params = {f"{name}_min": low}
-    if high:
-        params[f"{name}_max"] = str(int(high) - 1) if dimension == "population" else high
-    return params
+        year = int(high_text or low_text)
+        first = date(year, 1, 1) if low_text else FIRST_DAY
+        # within the dates the API takes (a peer may send any year)
+        start, end = query.published_from or FIRST_DAY, query.published_to or LAST_DAY
+        days = _overlap(first, date(year, 12, 31), start, end)
+        return _range_params("published_from", "published_to", days, str)
+    name, field = SIZE_PARAMETERS[dimension]
+    span = getattr(query, field)
+    low, high = float(low_text), float(high_text) if high_text else None
+    if high is not None:  # the largest number below the next band: a whole one, or a float
+        high = high - 1 if dimension == "population" else math.nextafter(high, -math.inf)
+    numbers = _overlap(low, high, span.min if span else None, span.max if span else None)
+    return _range_params(f"{name}_min", f"{name}_max", numbers, _plain)
+
+
+def _plain(value: float) -> str:
+    """A number as a parameter: 5000, 2.5 (never 1e+06)."""
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _overlap(
+    low: T, high: T | None, given_low: T | None, given_high: T | None
+) -> tuple[T, T | None] | None:
+    """[low, high] within [given_low, given_high] (None: open), or None when empty."""
+    if given_low is not None and given_low > low:
+        low = given_low
+    if given_high is not None and (high is None or given_high < high):
+        high = given_high
+    return None if high is not None and low > high else (low, high)
+
+
+def _range_params(
+    low_name: str, high_name: str, span: tuple[T, T | None] | None, show: Callable[[T], str]
+) -> dict[str, str]:
+    if span is None:  # nothing of the term lies where the search looks (not counted then)
+        return {}
+    low, high = span
+    return {low_name: show(low)} | ({high_name: show(high)} if high is not None else {})
 
 
 def facet_label(
@@ -173,9 +218,9 @@ def _number(value: int, lang: str) -> str:
 
 
 def result_json(
-    settings: Settings, vocab: Vocabularies, result: SearchResult, lang: str
+    settings: Settings, vocab: Vocabularies, result: SearchResult, lang: str, query: SearchQuery
 ) -> dict[str, Any]:
-    """The search result document: items, total, facets and the next cursor."""
+    """The search result document for ``query``: items, total, facets and the next cursor."""
     gettext = translator(lang)
     items = []
     for hit in result.items:
@@ -191,7 +236,7 @@ def result_json(
                 "term": fc.term,
                 "label": facet_label(vocab, dimension, fc, lang, gettext),
                 "count": fc.count,
-                "params": facet_params(dimension, fc.term),
+                "params": facet_params(dimension, fc.term, query),
             }
             for fc in counts
         ]
@@ -207,14 +252,12 @@ def result_json(
     }
 
 
-async def search_from_request(request: web.Request) -> SearchResult:
-    """Parse the request's filters and run the search; bad input becomes a 400."""
-    vocab = request.app[keys.VOCAB]
+def parsed_query(request: web.Request) -> SearchQuery:
+    """The request's filters as a query; bad input becomes a 400."""
     try:
-        query = parse_search(request.query, vocab)
+        return parse_search(request.query, request.app[keys.VOCAB])
     except ParameterError as exc:
         raise bad_parameter(exc.name, exc.message) from None
-    return await searched(request, query)
 
 
 async def searched(request: web.Request, query: SearchQuery) -> SearchResult:
@@ -236,9 +279,10 @@ def _lang(request: web.Request) -> str:
 
 async def measures(request: web.Request) -> web.Response:
     """GET /api/v1/measures: filtered, ranked, faceted and paged."""
-    result = await search_from_request(request)
+    query = parsed_query(request)
+    result = await searched(request, query)
     settings, vocab = request.app[keys.SETTINGS], request.app[keys.VOCAB]
-    return json_body(result_json(settings, vocab, result, _lang(request)))
+    return json_body(result_json(settings, vocab, result, _lang(request), query))
 
 
 async def libraries(request: web.Request) -> web.Response:

@@ -86,11 +86,13 @@ FACET = {
             "params": {
                 "type": "object",
                 "additionalProperties": {"type": "string"},
-                "description": "The search parameters that select this term (add them to "
-                "the current search). A size band holds its lower boundary but not its upper "
-                "one; its inclusive parameters select the upper boundary too, except for "
-                "population (whole numbers). Years: published_from and published_to; a term "
-                "'-YEAR' (when the facets are approximate) stands for that year and before.",
+                "description": "The search parameters that select this term: they replace "
+                "that dimension's parameters in the current search. Size bands and years keep "
+                "the limits the search already sets for their dimension, so they select "
+                "exactly the hits counted; a band holds its lower boundary, and its maximum is "
+                "the largest number below the next band. A year term '-YEAR' (facets above "
+                "2,000 hits) stands for that year and before. An empty object: the term lies "
+                "outside what the API can select (a year before 1900, say).",
             },
         },
     },

@@ -216,8 +216,16 @@ def count_facets(
     return {
         name: sorted(
             (FacetCount(term, round(number * scale)) for term, number in counted[name].items()),
-            key=lambda item: (-item.count, item.term),
+            key=_by_library_id if name == LIBRARY else _by_term,
         )
         for name in FACET_NAMES
         if name in counted
     }
+
+
+def _by_term(item: FacetCount) -> tuple[int, str]:
+    return -item.count, item.term
+
+
+def _by_library_id(item: FacetCount) -> tuple[int, int]:
+    return -item.count, int(item.term)

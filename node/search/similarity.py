@@ -88,14 +88,19 @@ def similarity(distance2: float) -> float:
 
 
 def find_library(session: Session, ref: LibraryRef) -> Library:
-    """A library by id, local handle ("heideloh") or remote "handle@domain"."""
+    """A library by id, local handle ("heideloh") or remote "handle@domain".
+
+    Handles match in any case ("Heideloh"); a peer's library keeps the case its server
+    gave its account ("Alice@social.example"), which matches first."""
     if isinstance(ref, int):
         library = session.get(Library, ref)
     else:
-        handle, _, domain = ref.strip().lstrip("@").lower().partition("@")
-        library = session.scalar(
-            select(Library).where(Library.handle == handle, Library.domain == domain)
-        )
+        handle, _, domain = ref.strip().lstrip("@").partition("@")
+        found = select(Library).where(Library.domain == domain.lower())
+        library = session.scalar(found.where(Library.handle == handle))
+        if library is None:
+            folded = found.where(func.lower(Library.handle) == handle.lower())
+            library = session.scalars(folded.order_by(Library.id)).first()
     if library is None:
         raise UnknownLibrary(f"no library {ref!r} is known here")
     return library

@@ -86,6 +86,8 @@ async def test_combined_score_blends_similarity_with_relevance_or_recency(
         with_text = await search(session, SearchQuery(text="Ehrenamt", my_library="heideloh"))
         without = await search(session, SearchQuery(my_library="heideloh"))
     assert with_text.order == without.order == "combined"
+    assert with_text.items
+    assert without.items
     for hit in with_text.items:
         assert hit.distance is not None
         expected = 0.6 / (1 + hit.distance**2) + 0.4 * (relevance[hit.measure.uid] or 0.0)

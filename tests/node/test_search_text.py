@@ -207,8 +207,9 @@ def _markdown_like(rng: random.Random, words: int) -> str:
     and around them: everything the snippet cleans (no link targets: those fall back)."""
     vocabulary = ("Lesesommer", "Makerspace", "Kita", "Gebäude", "Straße", "und", "die", "ein")
     gaps = (" ", "  ", "\n\n", "\t", "\u00a0", " **", "** ", "_", " # ", "`", " > ", "|",
-            "~~", " [", "] ", ", ", ". ", " – ", "-", "*\n", " \n ")  # fmt: skip
-    parts = [rng.choice(("", "# ", "> ", "**", " "))]
+            "~~", " [", "] ", ", ", ". ", " – ", "-", "*\n", " \n ", " (", ") ", " „", "“ ",
+            "… ", "\u200b")  # fmt: skip
+    parts = [rng.choice(("", "# ", "> ", "**", " ", "(", "„", "…", "— ", "\u200b"))]
     for _ in range(words):
         parts += [rng.choice(vocabulary), rng.choice(gaps)]
     return "".join(parts)
@@ -221,6 +222,8 @@ def test_indexed_snippets_equal_plain_snippets_around_markup_and_odd_spaces(word
     marked = 0
     for _ in range(400):
         summary, body = _markdown_like(rng, rng.randint(0, 6)), _markdown_like(rng, 60)
+        if rng.random() < 0.1:  # something to show, but no words
+            summary = rng.choice(("…", "(—)", "** – **", "„“"))
         for query in queries:
             expected = snippet([summary, body], query, words)
             assert indexed_snippet(_sources(summary, body), query, words) == expected, (

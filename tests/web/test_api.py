@@ -5,16 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 import pytest
 from aiohttp.test_utils import TestClient
 from aiohttp.web import Application
 
-from node import keys
+from node import keys, remote
 from node.app import create_app
 from node.db import unit_of_work
 from node.interchange import import_measures, read_rows, validate_rows
@@ -286,39 +287,79 @@ async def test_published_dates_include_their_own_day(client: TestClient[Any, App
     assert await _over_http(client, f"published_from={day}") == expected
 
 
+# Which parameters each facet dimension's terms replace in the current search.
+FACET_PARAMETERS = {
+    "kind": ("kind",), "fields_of_action": ("field",), "target_groups": ("target_group",),
+    "formats": ("format",), "cost_band": ("cost_band",), "effort": ("effort",),
+    "status": ("status",), "federal_state": ("state",), "org_kind": ("org_kind",),
+    "origin": ("origin",), "library": ("library",),
+    "population": ("population_min", "population_max"), "area": ("area_min", "area_max"),
+    "fte": ("fte_min", "fte_max"), "published": ("published_from", "published_to"),
+}  # fmt: skip
+
+
+async def _add_peer_library(client: TestClient[Any, Application]) -> None:
+    """A library received from a peer whose server spells its account with capitals."""
+    async with unit_of_work(client.app[keys.SESSIONMAKER]) as session:
+        library = await remote.upsert_library(
+            session, ap_id="https://peer.example/users/Alice", handle="Alice",
+            domain="peer.example", url=None,
+            fields={"name": "Bücherei Alice", "population": 7200, "public_area_m2": 410.0,
+                    "staff_fte": 2.0},
+        )  # fmt: skip
+        for n in range(3):
+            await remote.upsert_measure(session, library, f"https://peer.example/m/{n}", {
+                "title": f"Kita-Besuch {n}", "kind": "measure", "summary": "Mit der Kita.",
+                "published_at": datetime(2024, 5, n + 1, tzinfo=UTC), "snapshot_population":
+                7200, "snapshot_area_m2": 410.0, "snapshot_fte": 2.0,
+            })  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        {"q": "Kita"},
+        # dimensions the search already narrows: bands and years keep those limits
+        {"q": "Kita", "population_min": "5500", "area_max": "500", "published_from": "2024-05-02"},
+    ],
+)
 async def test_every_facet_term_comes_with_the_parameters_that_select_it(
-    client: TestClient[Any, Application],
+    client: TestClient[Any, Application], base: dict[str, str]
 ) -> None:
-    data = await get_json(client, "/api/v1/measures?q=Kita&limit=1")
+    await _add_peer_library(client)
+    data = await get_json(client, "/api/v1/measures?limit=1&" + urlencode(base))
     assert not data["facets_approximate"]
-    assert set(data["facets"]) == {
-        "kind", "fields_of_action", "target_groups", "formats", "cost_band", "effort",
-        "status", "federal_state", "org_kind", "origin", "library", "population", "area",
-        "fte", "published",
-    }  # fmt: skip
+    assert set(data["facets"]) == set(FACET_PARAMETERS)
     checked = 0
     for dimension, terms in data["facets"].items():
         for facet in terms:
-            params = "&".join(f"{k}={v}" for k, v in facet["params"].items())
-            narrowed = await get_json(client, f"/api/v1/measures?q=Kita&limit=1&{params}")
+            replaced = FACET_PARAMETERS[dimension]
+            params = {k: v for k, v in base.items() if k not in replaced} | facet["params"]
+            narrowed = await get_json(client, "/api/v1/measures?limit=1&" + urlencode(params))
             assert narrowed["total"] == facet["count"], (dimension, facet)
             assert facet["label"]
             checked += 1
     assert checked >= 20
-    facets = data["facets"]
-    assert facets["library"] == [
-        {
-            "term": "heideloh",
-            "label": "Heideloh",
-            "count": data["total"],
-            "params": {"library": "heideloh"},
-        }
-    ]
-    assert facets["origin"][0]["label"] == "Dieser Knoten"
-    assert facets["population"][0] | {"count": 0} == {
+    libraries = {f["term"]: f for f in data["facets"]["library"]}
+    assert libraries["Alice@peer.example"]["label"] == "Bücherei Alice"
+    assert libraries["heideloh"]["params"] == {"library": "heideloh"}
+    assert {f["label"] for f in data["facets"]["origin"]} == {"Dieser Knoten", "Andere Knoten"}
+
+
+async def test_facet_labels_and_bands(client: TestClient[Any, Application]) -> None:
+    await _add_peer_library(client)
+    german = await get_json(client, "/api/v1/measures?limit=1&population_min=5500")
+    band = german["facets"]["population"][0]
+    assert band | {"count": 0} == {
         "term": "5000-10000", "label": "5.000–10.000", "count": 0,
-        "params": {"population_min": "5000", "population_max": "9999"},
+        "params": {"population_min": "5500", "population_max": "9999"},
     }  # fmt: skip
-    english = await get_json(client, "/api/v1/measures?q=Kita&limit=1&lang=en")
+    assert {f["term"] for f in german["facets"]["area"]} == {"200-400", "400-800"}
+    english = await get_json(client, "/api/v1/measures?limit=1&lang=en")
     assert english["facets"]["population"][0]["label"] == "5,000–10,000"
-    assert english["facets"]["origin"][0]["label"] == "This node"
+    assert {f["label"] for f in english["facets"]["origin"]} == {"This node", "Other nodes"}
+    years = english["facets"]["published"]
+    assert "2024" in {f["term"] for f in years}
+    assert next(f for f in years if f["term"] == "2024")["params"] == {
+        "published_from": "2024-01-01", "published_to": "2024-12-31"
+    }  # fmt: skip
