@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -29,8 +29,6 @@ from node.settings import Settings
 from node.vocab import Vocabularies
 from web.i18n import translator
 from web.params import FIRST_DAY, LAST_DAY, LIBRARY_REF, ParameterError, parse_search
-
-T = TypeVar("T", float, date)
 
 LIBRARY_REF_RE = re.compile(LIBRARY_REF["pattern"])
 FACET_SCHEMES = {
@@ -139,9 +137,10 @@ SIZE_PARAMETERS = {
 }
 
 
-def facet_params(dimension: str, term: str, query: SearchQuery) -> dict[str, str]:
+def facet_params(dimension: str, term: str, query: SearchQuery) -> dict[str, str] | None:
     """The search parameters that select a facet term: they replace that dimension's
-    parameters in the current ``query``.
+    parameters in the current ``query``; None where the API cannot express the term (a
+    year before 1900, a peer's account name the library parameter does not take).
 
     A size band or a year keeps what the query already asks of its dimension, so the
     parameters select exactly the hits counted. A band "5000-10000" holds 5,000 but not
@@ -150,48 +149,43 @@ def facet_params(dimension: str, term: str, query: SearchQuery) -> dict[str, str
     ("1.9999999999999998" for "1-2"). A term of a dimension the query already filters was
     counted among that filter's hits, which one parameter cannot express: its parameters
     select the term alone."""
+    if dimension == LIBRARY and not LIBRARY_REF_RE.fullmatch(term):
+        return None
     if dimension in TERM_PARAMETERS:
         return {TERM_PARAMETERS[dimension]: term}
     low_text, _, high_text = term.partition("-")
     if dimension == PUBLISHED:  # "2025", or "-2023": that year and all before
         year = int(high_text or low_text)
-        first = date(year, 1, 1) if low_text else FIRST_DAY
-        # within the dates the API takes (a peer may send any year)
-        start, end = query.published_from or FIRST_DAY, query.published_to or LAST_DAY
-        days = _overlap(first, date(year, 12, 31), start, end)
-        return _range_params("published_from", "published_to", days, str)
+        return _year_params(date(year, 1, 1) if low_text else None, date(year, 12, 31), query)
     name, field = SIZE_PARAMETERS[dimension]
     span = getattr(query, field)
     low, high = float(low_text), float(high_text) if high_text else None
     if high is not None:  # the largest number below the next band: a whole one, or a float
         high = high - 1 if dimension == "population" else math.nextafter(high, -math.inf)
-    numbers = _overlap(low, high, span.min if span else None, span.max if span else None)
-    return _range_params(f"{name}_min", f"{name}_max", numbers, _plain)
+    if span is not None and span.min is not None:
+        low = max(low, span.min)
+    if span is not None and span.max is not None:
+        high = span.max if high is None else min(high, span.max)
+    params = {f"{name}_min": _plain(low)}
+    return params | ({f"{name}_max": _plain(high)} if high is not None else {})
+
+
+def _year_params(first: date | None, last: date, query: SearchQuery) -> dict[str, str] | None:
+    """published_from/_to for [first, last] (first None: open) within the query's dates."""
+    given_first, given_last = query.published_from, query.published_to
+    if given_first is not None and (first is None or given_first > first):
+        first = given_first
+    if given_last is not None and given_last < last:
+        last = given_last
+    if not FIRST_DAY <= last <= LAST_DAY or (first is not None and first < FIRST_DAY):
+        return None  # outside the dates the API takes (a peer may send any year)
+    params = {"published_to": last.isoformat()}
+    return params | ({"published_from": first.isoformat()} if first is not None else {})
 
 
 def _plain(value: float) -> str:
     """A number as a parameter: 5000, 2.5 (never 1e+06)."""
     return str(int(value)) if value == int(value) else repr(value)
-
-
-def _overlap(
-    low: T, high: T | None, given_low: T | None, given_high: T | None
-) -> tuple[T, T | None] | None:
-    """[low, high] within [given_low, given_high] (None: open), or None when empty."""
-    if given_low is not None and given_low > low:
-        low = given_low
-    if given_high is not None and (high is None or given_high < high):
-        high = given_high
-    return None if high is not None and low > high else (low, high)
-
-
-def _range_params(
-    low_name: str, high_name: str, span: tuple[T, T | None] | None, show: Callable[[T], str]
-) -> dict[str, str]:
-    if span is None:  # nothing of the term lies where the search looks (not counted then)
-        return {}
-    low, high = span
-    return {low_name: show(low)} | ({high_name: show(high)} if high is not None else {})
 
 
 def facet_label(

@@ -84,15 +84,16 @@ FACET = {
             "label": {"type": "string"},
             "count": {"type": "integer", "minimum": 0},
             "params": {
-                "type": "object",
+                "type": ["object", "null"],
                 "additionalProperties": {"type": "string"},
                 "description": "The search parameters that select this term: they replace "
                 "that dimension's parameters in the current search. Size bands and years keep "
                 "the limits the search already sets for their dimension, so they select "
                 "exactly the hits counted; a band holds its lower boundary, and its maximum is "
                 "the largest number below the next band. A year term '-YEAR' (facets above "
-                "2,000 hits) stands for that year and before. An empty object: the term lies "
-                "outside what the API can select (a year before 1900, say).",
+                "2,000 hits) stands for that year and before. null: the API cannot select "
+                "the term (a year before 1900, a peer's account name the library parameter "
+                "does not take).",
             },
         },
     },

@@ -47,7 +47,7 @@ MAX_NUMBER = 1e9  # far above any library, far below what floats and SQL integer
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 LIBRARY_REF = {
     "type": "string",
-    "pattern": r"^@?[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?(@[A-Za-z0-9.:-]+)?$",
+    "pattern": r"^@?[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?(@[A-Za-z0-9.:\[\]-]+)?$",
 }
 
 

@@ -13,7 +13,7 @@ import json
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -216,16 +216,27 @@ def count_facets(
     return {
         name: sorted(
             (FacetCount(term, round(number * scale)) for term, number in counted[name].items()),
-            key=_by_library_id if name == LIBRARY else _by_term,
+            key=_ORDERS.get(name, _by_term),
         )
         for name in FACET_NAMES
         if name in counted
     }
 
 
-def _by_term(item: FacetCount) -> tuple[int, str]:
+def _by_term(item: FacetCount) -> tuple[int, int | str]:
     return -item.count, item.term
 
 
-def _by_library_id(item: FacetCount) -> tuple[int, int]:
+def _by_library_id(item: FacetCount) -> tuple[int, int | str]:
     return -item.count, int(item.term)
+
+
+def _by_band(item: FacetCount) -> tuple[int, int | str]:
+    return 0, int(item.term.partition("-")[0])
+
+
+# Libraries most frequent first (ties by id); size bands smallest first, as a scale reads.
+_ORDERS: dict[str, Callable[[FacetCount], tuple[int, int | str]]] = {
+    LIBRARY: _by_library_id,
+    **dict.fromkeys(SIZE_BANDS, _by_band),
+}

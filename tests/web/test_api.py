@@ -23,6 +23,7 @@ from node.libraries import create_library, set_toolkit_results
 from node.search import Around, Range, SearchQuery, search
 from node.settings import Settings
 from tests.typing import ClientFactory
+from web.api import facet_params
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "measures.json"
 
@@ -363,3 +364,30 @@ async def test_facet_labels_and_bands(client: TestClient[Any, Application]) -> N
     assert next(f for f in years if f["term"] == "2024")["params"] == {
         "published_from": "2024-01-01", "published_to": "2024-12-31"
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("dimension", "term", "query", "params"),
+    [
+        ("published", "2025", SearchQuery(), {"published_from": "2025-01-01",
+                                              "published_to": "2025-12-31"}),
+        ("published", "-2023", SearchQuery(), {"published_to": "2023-12-31"}),
+        ("published", "-2023", SearchQuery(published_from=date(2020, 3, 1)),
+         {"published_from": "2020-03-01", "published_to": "2023-12-31"}),
+        ("published", "1850", SearchQuery(), None),  # a peer's date the API cannot take
+        ("published", "-1850", SearchQuery(), None),
+        ("population", "100000-", SearchQuery(population=Range(None, 150000)),
+         {"population_min": "100000", "population_max": "150000"}),
+        ("population", "5000-10000", SearchQuery(), {"population_min": "5000",
+                                                     "population_max": "9999"}),
+        ("fte", "1-2", SearchQuery(fte=Range(1.5, None)), {"fte_min": "1.5",
+                                                           "fte_max": "1.9999999999999998"}),
+        ("library", "Alice@peer.example", SearchQuery(), {"library": "Alice@peer.example"}),
+        ("library", "alice@[::1]:8080", SearchQuery(), {"library": "alice@[::1]:8080"}),
+        ("library", "Alice Smith@peer.example", SearchQuery(), None),
+    ],
+)  # fmt: skip
+def test_facet_params_of_edge_terms(
+    dimension: str, term: str, query: SearchQuery, params: dict[str, str] | None
+) -> None:
+    assert facet_params(dimension, term, query) == params
