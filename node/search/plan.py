@@ -25,7 +25,7 @@ from node.search.similarity import (
     SearchError,
     find_library,
 )
-from node.search.sql import Condition, Filter
+from node.search.sql import RANGE_COLUMNS, Condition, Filter
 from node.search.text import parse_query
 
 Order = Literal["default", "relevance", "newest", "similarity"]
@@ -118,14 +118,6 @@ _FACET_FILTERS: Mapping[str, str] = {
     "federal_states": "federal_state",
     "org_kinds": "org_kind",
 }
-_RANGE_COLUMNS = {
-    ("snapshot", "population"): "snap_population",
-    ("snapshot", "area"): "snap_area_m2",
-    ("snapshot", "fte"): "snap_fte",
-    ("current", "population"): "cur_population",
-    ("current", "area"): "cur_area_m2",
-    ("current", "fte"): "cur_fte",
-}
 
 
 def _moment(value: date | datetime, *, end: bool) -> datetime:
@@ -200,7 +192,7 @@ def resolve(session: Session, query: SearchQuery) -> Plan:
         buckets = bucket_tokens(query.numbers, dim, span.min, span.max)
         if buckets:
             groups.append(buckets)
-        column = _RANGE_COLUMNS[(query.numbers, dim)]
+        column = RANGE_COLUMNS[(query.numbers, dim)]
         low, high = span.min, span.max
         if dim == "population":
             # Whole numbers against an INTEGER column: PostgreSQL would otherwise cast the

@@ -47,14 +47,14 @@ _LOG_COLUMNS = {
     ("current", "fte"): _S.cur_ln_fte,
 }
 
-
-_SIZE_COLUMNS = {
-    ("snapshot", "population"): _S.snap_population,
-    ("snapshot", "area"): _S.snap_area_m2,
-    ("snapshot", "fte"): _S.snap_fte,
-    ("current", "population"): _S.cur_population,
-    ("current", "area"): _S.cur_area_m2,
-    ("current", "fte"): _S.cur_fte,
+# measure_search's size column per numbers basis and dimension (range filters, size bands).
+RANGE_COLUMNS = {
+    ("snapshot", "population"): "snap_population",
+    ("snapshot", "area"): "snap_area_m2",
+    ("snapshot", "fte"): "snap_fte",
+    ("current", "population"): "cur_population",
+    ("current", "area"): "cur_area_m2",
+    ("current", "fte"): "cur_fte",
 }
 
 
@@ -186,7 +186,7 @@ class Source:
             *(self._text.c[name] for name in LIST_DIMENSIONS),
             _S.is_local,
             _S.library_id,
-            *(_band(_SIZE_COLUMNS[(self.numbers, dim)], dim) for dim in SIZE_BANDS),
+            *(_band(_S[RANGE_COLUMNS[(self.numbers, dim)]], dim) for dim in SIZE_BANDS),
         ]
 
     def from_clause(self) -> FromClause:
