@@ -28,7 +28,14 @@ from node.search.hits import HitLibrary, HitMeasure
 from node.settings import Settings
 from node.vocab import Vocabularies
 from web.i18n import translator
-from web.params import FIRST_DAY, LAST_DAY, LIBRARY_REF, ParameterError, parse_search
+from web.params import (
+    FIRST_DAY,
+    LAST_DAY,
+    LIBRARY_REF,
+    TERM_FILTERS,
+    ParameterError,
+    parse_search,
+)
 
 LIBRARY_REF_RE = re.compile(LIBRARY_REF["pattern"])
 FACET_SCHEMES = {
@@ -115,20 +122,12 @@ def measure_json(settings: Settings, measure: HitMeasure, library: HitLibrary) -
     }
 
 
-# The search parameter that selects a term of each term facet.
+# The search parameter that selects a term of each term facet (derived from the parameter
+# table, whose vocabulary scheme names the facet dimension).
+_DIMENSION_OF_SCHEME = {scheme: dimension for dimension, scheme in FACET_SCHEMES.items()}
 TERM_PARAMETERS = {
-    "kind": "kind",
-    "fields_of_action": "field",
-    "target_groups": "target_group",
-    "formats": "format",
-    "cost_band": "cost_band",
-    "effort": "effort",
-    "status": "status",
-    "federal_state": "state",
-    "org_kind": "org_kind",
-    ORIGIN: "origin",
-    LIBRARY: "library",
-}
+    _DIMENSION_OF_SCHEME[scheme]: name for name, (scheme, _field, _text) in TERM_FILTERS.items()
+} | {ORIGIN: "origin", LIBRARY: "library"}
 # Size facet → (the prefix of its _min/_max parameters, its SearchQuery field).
 SIZE_PARAMETERS = {
     "population": ("population", "population"),
@@ -188,13 +187,9 @@ def _plain(value: float) -> str:
     return str(int(value)) if value == int(value) else repr(value)
 
 
-def facet_label(
-    vocab: Vocabularies, dimension: str, count: FacetCount, lang: str, _: Callable[..., str]
-) -> str:
-    """How a facet term is shown: its vocabulary label, a library's name, a number range
-    (``_``: the language's translator)."""
-    if dimension in FACET_SCHEMES:
-        return vocab[FACET_SCHEMES[dimension]].label(count.term, lang)
+def facet_label(dimension: str, count: FacetCount, lang: str, _: Callable[..., str]) -> str:
+    """How a term of a facet without a vocabulary is shown: a library's name, whose
+    measures, a number range or a year (``_``: the language's translator)."""
     if count.label is not None:
         return count.label
     if dimension == ORIGIN:
@@ -238,7 +233,7 @@ def result_json(
         facets[dimension] = [
             {
                 "term": fc.term,
-                "label": facet_label(vocab, dimension, fc, lang, gettext),
+                "label": facet_label(dimension, fc, lang, gettext),
                 "count": fc.count,
                 "params": facet_params(dimension, fc.term, query),
             }
